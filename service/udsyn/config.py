@@ -1,0 +1,130 @@
+"""Settings: where the graph lives, which IRIs it mints, and the service's limits.
+
+Every setting comes, in order of precedence, from a command-line flag, an environment
+variable (``UDSYN_*``), a TOML file named by ``UDSYN_CONFIG`` (or ``udsyn.toml`` in the
+working directory), and finally the default below.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_BASE_IRI = "https://w3id.org/udsyn/"
+MEMORY = ":memory:"
+
+
+@dataclass(frozen=True)
+class RemoteEndpoint:
+    """An existing SPARQL 1.1 server that udsyn uses instead of its embedded store."""
+
+    query_url: str
+    update_url: str | None = None
+    user: str | None = None
+    password: str | None = None
+    token: str | None = None
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything udsyn needs to know about its store and service."""
+
+    base_iri: str = DEFAULT_BASE_IRI
+    store_path: str = ".udsyn/store"
+    remote: RemoteEndpoint | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    query_timeout: float = 10.0
+    max_rows: int = 100_000
+    query_workers: int = 2
+    write_token: str | None = field(default=None, repr=False)
+
+    @property
+    def in_memory(self) -> bool:
+        return self.remote is None and self.store_path == MEMORY
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with the given settings replaced; ``None`` values leave a setting alone."""
+        given = {key: value for key, value in overrides.items() if value is not None}
+        return dataclasses.replace(self, **given)
+
+
+_ENVIRONMENT = {
+    "UDSYN_BASE_IRI": ("base_iri", str),
+    "UDSYN_STORE": ("store_path", str),
+    "UDSYN_HOST": ("host", str),
+    "UDSYN_PORT": ("port", int),
+    "UDSYN_QUERY_TIMEOUT": ("query_timeout", float),
+    "UDSYN_MAX_ROWS": ("max_rows", int),
+    "UDSYN_QUERY_WORKERS": ("query_workers", int),
+    "UDSYN_WRITE_TOKEN": ("write_token", str),
+}
+
+_REMOTE_ENVIRONMENT = {
+    "UDSYN_ENDPOINT": ("query_url", str),
+    "UDSYN_UPDATE_ENDPOINT": ("update_url", str),
+    "UDSYN_ENDPOINT_USER": ("user", str),
+    "UDSYN_ENDPOINT_PASSWORD": ("password", str),
+    "UDSYN_ENDPOINT_TOKEN": ("token", str),
+    "UDSYN_ENDPOINT_TIMEOUT": ("timeout", float),
+}
+
+
+class ConfigError(ValueError):
+    """A setting has a value udsyn cannot use."""
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Settings from the config file and the environment (flags are applied by the caller)."""
+    environ = dict(os.environ if environ is None else environ)
+    values, remote = _read_config_file(environ)
+    values.update(_from_environment(environ, _ENVIRONMENT))
+    remote.update(_from_environment(environ, _REMOTE_ENVIRONMENT))
+    if remote:
+        if "query_url" not in remote:
+            raise ConfigError("a remote endpoint needs its query URL (UDSYN_ENDPOINT)")
+        values["remote"] = RemoteEndpoint(**remote)
+    settings = Settings(**values)
+    if not settings.base_iri.endswith(("/", "#")):
+        raise ConfigError(f"the base IRI must end with '/' or '#': {settings.base_iri!r}")
+    return settings
+
+
+def _read_config_file(environ: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    named = environ.get("UDSYN_CONFIG")
+    path = Path(named) if named else Path("udsyn.toml")
+    if not path.is_file():
+        if named:
+            raise ConfigError(f"config file not found: {path}")
+        return {}, {}
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: {error}") from None
+    section = dict(document.get("udsyn", document))
+    remote = dict(section.pop("remote", {}))
+    known = {name for name, _ in _ENVIRONMENT.values()}
+    unknown = set(section) - known
+    if unknown:
+        raise ConfigError(f"{path}: unknown settings {sorted(unknown)}; known: {sorted(known)}")
+    return section, remote
+
+
+def _from_environment(
+    environ: dict[str, str], table: dict[str, tuple[str, type]]
+) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for variable, (name, kind) in table.items():
+        if variable in environ and environ[variable] != "":
+            try:
+                values[name] = kind(environ[variable])
+            except ValueError:
+                raise ConfigError(
+                    f"{variable}={environ[variable]!r} is not a valid {kind.__name__}"
+                ) from None
+    return values

@@ -1,0 +1,119 @@
+"""Reading RDF files into quads, with errors that say which file, line and column.
+
+All parsing uses pyoxigraph's parsers, which never fetch anything: JSON-LD remote contexts
+are refused and RDF/XML external entities are not resolved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, parse
+
+from udsyn.shipped import ONTOLOGY_IRI, data_files, ontology_files
+
+FORMATS_BY_SUFFIX: dict[str, RdfFormat] = {
+    ".ttl": RdfFormat.TURTLE,
+    ".nt": RdfFormat.N_TRIPLES,
+    ".nq": RdfFormat.N_QUADS,
+    ".trig": RdfFormat.TRIG,
+    ".rdf": RdfFormat.RDF_XML,
+    ".owl": RdfFormat.RDF_XML,
+    ".xml": RdfFormat.RDF_XML,
+    ".jsonld": RdfFormat.JSON_LD,
+    ".json": RdfFormat.JSON_LD,
+}
+
+
+class LoadError(Exception):
+    """An input that cannot be read, with where the problem is."""
+
+    def __init__(
+        self, path: Path | str, message: str, line: int | None = None, column: int | None = None
+    ) -> None:
+        self.path = str(path)
+        self.line = line
+        self.column = column
+        self.message = message
+        where = ":".join(str(part) for part in (self.path, line, column) if part is not None)
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One file to load, and the named graph its triples go to (``None``: the default graph)."""
+
+    path: Path
+    graph: NamedNode | None = None
+
+    @property
+    def format(self) -> RdfFormat:
+        try:
+            return FORMATS_BY_SUFFIX[self.path.suffix.lower()]
+        except KeyError:
+            known = ", ".join(sorted(FORMATS_BY_SUFFIX))
+            raise LoadError(self.path, f"unknown file type; udsyn reads {known}") from None
+
+
+def collect_sources(paths: Iterable[Path | str], graph: str | None = None) -> list[Source]:
+    """The files named, with folders expanded to the RDF files inside them (recursively)."""
+    target = NamedNode(graph) if graph else None
+    sources: list[Source] = []
+    for given in map(Path, paths):
+        if given.is_dir():
+            found = sorted(
+                path for path in given.rglob("*") if path.suffix.lower() in FORMATS_BY_SUFFIX
+            )
+            if not found:
+                raise LoadError(given, "the folder holds no RDF files")
+            sources.extend(Source(path, target) for path in found)
+        elif given.is_file():
+            source = Source(given, target)
+            source.format  # noqa: B018 - refuse an unknown file type before anything is read
+            sources.append(source)
+        else:
+            raise LoadError(given, "no such file or folder")
+    return sources
+
+
+def shipped_sources() -> list[Source]:
+    """The graph udsyn ships: the ontology in its own named graph, and the strategy data."""
+    ontology = NamedNode(ONTOLOGY_IRI)
+    return [Source(path, ontology) for path in ontology_files()] + [
+        Source(path) for path in data_files()
+    ]
+
+
+def read_quads(source: Source, base_iri: str) -> Iterator[Quad]:
+    """The quads of one file; relative IRIs resolve against ``base_iri``."""
+    try:
+        with source.path.open("rb") as stream:
+            for quad in parse(stream, format=source.format, base_iri=base_iri):
+                if source.graph is not None and isinstance(quad.graph_name, DefaultGraph):
+                    quad = Quad(quad.subject, quad.predicate, quad.object, source.graph)
+                yield quad
+    except SyntaxError as error:
+        raise _located(source.path, error) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise LoadError(source.path, str(error)) from None
+
+
+def read_all(
+    sources: Iterable[Source],
+    base_iri: str,
+    on_file: Callable[[Source], None] | None = None,
+) -> Iterator[Quad]:
+    """The quads of every source in turn; ``on_file`` is told when a file is finished."""
+    for source in sources:
+        yield from read_quads(source, base_iri)
+        if on_file is not None:
+            on_file(source)
+
+
+def _located(path: Path, error: SyntaxError) -> LoadError:
+    details = error.args[1] if len(error.args) > 1 and isinstance(error.args[1], tuple) else ()
+    line = details[1] if len(details) > 1 else None
+    column = details[2] if len(details) > 2 else None
+    return LoadError(path, str(error.args[0] if error.args else error), line, column)

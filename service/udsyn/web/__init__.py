@@ -1,0 +1,1 @@
+"""The web service: SPARQL endpoint, named questions and the query page."""

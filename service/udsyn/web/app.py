@@ -1,0 +1,58 @@
+"""The udsyn web application: one app, a router per family of endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+
+from udsyn import __version__
+from udsyn.config import Settings
+from udsyn.web import sparql
+from udsyn.web.errors import install_error_handlers
+from udsyn.workers import Job, WorkerPool
+
+DESCRIPTION = """
+A knowledge graph of regional international relations: partner regions, offices abroad,
+networks, EU programmes and the decisions behind them, each fact traceable to its source.
+
+* **/sparql**: the SPARQL 1.1 Protocol query endpoint (read-only).
+* **/questions**: named questions as plain web addresses.
+* **/**: a query page with the question library.
+"""
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The application for a store described by ``settings`` (already loaded)."""
+    pool = WorkerPool(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await pool.start()
+        try:
+            yield
+        finally:
+            pool.stop()
+
+    app = FastAPI(title="udsyn", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.pool = pool
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST"],
+        allow_headers=["Accept", "Content-Type"],
+        expose_headers=["Content-Type", "Link"],
+    )
+    install_error_handlers(app)
+    app.include_router(sparql.router)
+
+    @app.get("/health", tags=["service"], summary="Is the service answering?")
+    async def health(request: Request) -> dict:
+        """The store answers a trivial query; reports where the data lives."""
+        await request.app.state.pool.run(Job("ASK { }", "json"))
+        return {"status": "ok", "version": __version__, "workers": pool.size}
+
+    return app

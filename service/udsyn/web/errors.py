@@ -1,0 +1,60 @@
+"""How the service answers when something is wrong: a status and one clear sentence."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+
+from udsyn.formats import Format
+from udsyn.questions import ParameterError, QuestionError
+from udsyn.store import QueryFailed, StoreError, StoreUnavailable
+from udsyn.workers import QueryTimeout, ServiceBusy
+
+
+class ProtocolError(Exception):
+    """A request the service refuses, with the HTTP status to answer."""
+
+    def __init__(self, status: int, message: str) -> None:
+        self.status = status
+        self.message = message
+        super().__init__(message)
+
+
+_STATUS_BY_ERROR: tuple[tuple[type[StoreError], int], ...] = (
+    (QueryFailed, 400),
+    (QueryTimeout, 503),
+    (ServiceBusy, 503),
+    (StoreUnavailable, 503),
+    (StoreError, 502),
+)
+
+
+def answer_media_type(chosen: Format) -> str:
+    """The Content-Type of an answer; text formats say they are UTF-8."""
+    textual = chosen.media_type.startswith("text/") or chosen.media_type.endswith(
+        ("json", "xml", "n-triples", "trig", "n-quads")
+    )
+    return f"{chosen.media_type}; charset=utf-8" if textual else chosen.media_type
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Answer every expected failure with its status and message, never a traceback."""
+
+    @app.exception_handler(ProtocolError)
+    async def protocol_error(_request: Request, error: ProtocolError) -> Response:
+        return PlainTextResponse(error.message + "\n", status_code=error.status)
+
+    @app.exception_handler(StoreError)
+    async def store_error(_request: Request, error: StoreError) -> Response:
+        status = next(code for kind, code in _STATUS_BY_ERROR if isinstance(error, kind))
+        headers = {"Retry-After": "5"} if isinstance(error, ServiceBusy) else None
+        return PlainTextResponse(str(error) + "\n", status_code=status, headers=headers)
+
+    @app.exception_handler(ParameterError)
+    async def parameter_error(_request: Request, error: ParameterError) -> Response:
+        detail = [{"loc": ["query", error.parameter], "msg": str(error), "type": "value_error"}]
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.exception_handler(QuestionError)
+    async def question_error(_request: Request, error: QuestionError) -> Response:
+        return JSONResponse({"detail": str(error)}, status_code=404)

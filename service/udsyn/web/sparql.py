@@ -1,0 +1,133 @@
+"""``/sparql``: the SPARQL 1.1 Protocol query operation.
+
+Queries come by GET, by POST form-encoded, or by POST ``application/sparql-query``; the
+dataset by ``default-graph-uri`` and ``named-graph-uri``. The answer's format is negotiated
+from ``Accept`` (q-values honoured) unless a ``format`` parameter names one. SPARQL Update is
+not accepted here.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request, Response
+from starlette.datastructures import QueryParams
+
+from udsyn.formats import GRAPH_FORMATS, RESULT_FORMATS, Format, NotAcceptable, by_name, negotiate
+from udsyn.sparql import QueryRefused, inspect
+from udsyn.web.errors import ProtocolError, answer_media_type
+from udsyn.workers import Job
+
+router = APIRouter(tags=["SPARQL"])
+
+FORM = "application/x-www-form-urlencoded"
+DIRECT = "application/sparql-query"
+
+_PARAMETERS = [
+    {"name": "query", "in": "query", "schema": {"type": "string"},
+     "description": "The SPARQL query (GET, or POST with a form body)."},
+    {"name": "default-graph-uri", "in": "query", "schema": {"type": "array", "items": {
+        "type": "string"}}, "description": "Graphs that make up the default graph."},
+    {"name": "named-graph-uri", "in": "query", "schema": {"type": "array", "items": {
+        "type": "string"}}, "description": "Graphs available to GRAPH patterns."},
+    {"name": "format", "in": "query", "schema": {"type": "string"}, "description":
+     "Answer format, overriding Accept: json, xml, csv, tsv (SELECT, ASK); turtle, "
+     "ntriples, jsonld, rdfxml (CONSTRUCT, DESCRIBE)."},
+]  # fmt: skip
+
+
+@router.api_route(
+    "/sparql",
+    methods=["GET", "POST"],
+    summary="SPARQL 1.1 query endpoint",
+    openapi_extra={
+        "parameters": _PARAMETERS,
+        "requestBody": {
+            "content": {
+                DIRECT: {"schema": {"type": "string"}},
+                FORM: {"schema": {"type": "object", "properties": {"query": {"type": "string"}}}},
+            }
+        },
+    },
+    response_class=Response,
+)
+async def sparql_query(request: Request) -> Response:
+    """Answer one SPARQL query over the store (SELECT, ASK, CONSTRUCT, DESCRIBE)."""
+    parameters = await _protocol_parameters(request)
+    if "update" in parameters:
+        raise ProtocolError(403, "SPARQL Update is not accepted on the public endpoint")
+    queries = parameters.get("query", [])
+    if len(queries) != 1:
+        raise ProtocolError(
+            400, "send exactly one query" if queries else "no query: send a 'query' parameter"
+        )
+    settings = request.app.state.settings
+    try:
+        form = inspect(queries[0], settings.base_iri).form
+    except QueryRefused as refusal:
+        raise ProtocolError(400, str(refusal)) from None
+    chosen = _answer_format(request, parameters, form)
+    job = Job(
+        queries[0],
+        chosen.name,
+        tuple(parameters.get("default-graph-uri", ())),
+        tuple(parameters.get("named-graph-uri", ())),
+        max_rows=settings.max_rows,
+    )
+    body = await request.app.state.pool.run(job)
+    return Response(body, media_type=answer_media_type(chosen), headers={"Vary": "Accept"})
+
+
+async def _protocol_parameters(request: Request) -> dict[str, list[str]]:
+    """The protocol's parameters from the URL and, for POST, from the body."""
+    parameters = _multi(request.query_params)
+    if request.method != "POST":
+        return parameters
+    media_type, charset = _content_type(request.headers.get("content-type", ""))
+    if charset not in ("", "utf-8"):
+        raise ProtocolError(415, f"the body must be UTF-8, not {charset}")
+    body = await request.body()
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProtocolError(400, "the body is not valid UTF-8") from None
+    if media_type == FORM:
+        for name, values in parse_qs(text, keep_blank_values=True).items():
+            parameters.setdefault(name, []).extend(values)
+    elif media_type == DIRECT:
+        parameters.setdefault("query", []).append(text)
+    elif media_type == "application/sparql-update":
+        raise ProtocolError(403, "SPARQL Update is not accepted on the public endpoint")
+    else:
+        raise ProtocolError(
+            415, f"a POST body must be {FORM} or {DIRECT}, not {media_type or 'untyped'}"
+        )
+    return parameters
+
+
+def _multi(params: QueryParams) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for name, value in params.multi_items():
+        grouped.setdefault(name, []).append(value)
+    return grouped
+
+
+def _content_type(header: str) -> tuple[str, str]:
+    media_type, *options = (part.strip() for part in header.split(";"))
+    charset = ""
+    for option in options:
+        key, _, value = option.partition("=")
+        if key.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower()
+    return media_type.lower(), charset
+
+
+def _answer_format(request: Request, parameters: dict[str, list[str]], form: str) -> Format:
+    choices = GRAPH_FORMATS if form in ("CONSTRUCT", "DESCRIBE") else RESULT_FORMATS
+    named = parameters.get("format")
+    try:
+        if named:
+            return by_name(named[0], choices)
+        return negotiate(request.headers.get("accept"), choices)
+    except NotAcceptable as refusal:
+        raise ProtocolError(400 if named else 406, str(refusal)) from None

@@ -1,0 +1,221 @@
+"""The store interface, run against the embedded store and a real ``oxigraph serve``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from udsyn.config import RemoteEndpoint
+from udsyn.formats import GRAPH_FORMATS, RESULT_FORMATS, by_name
+from udsyn.loading import LoadError, Source, collect_sources, read_all
+from udsyn.store import Dataset, QueryFailed, RemoteStore, Store, StoreUnavailable
+
+from .conftest import BASE, free_port
+
+EX = "http://example.org/"
+PARTNERS = f"""@prefix ex: <{EX}> .
+@prefix region: <id/region/> .
+region:brasov ex:label "Brașov"@ro , "Brasov Amt"@da ; ex:country ex:romania .
+region:shanghai ex:label "Shanghai"@en ; ex:country ex:china .
+"""
+JSON = by_name("json", RESULT_FORMATS)
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def load(store: Store, *paths: Path, graph: str | None = None) -> int:
+    return store.add_all(read_all(collect_sources(paths, graph), store.base_iri))
+
+
+def rows(store: Store, query: str) -> list[dict[str, str]]:
+    return [
+        {name.value: solution[name].value for name in solutions.variables if solution[name]}
+        for solutions in [store.select(query)]
+        for solution in solutions
+    ]
+
+
+def test_a_load_resolves_relative_iris_against_the_base(store: Store, tmp_path: Path) -> None:
+    assert load(store, write(tmp_path, "partners.ttl", PARTNERS)) == 5
+    found = rows(store, f"SELECT ?r WHERE {{ ?r <{EX}country> <{EX}romania> }}")
+    assert found == [{"r": f"{BASE}id/region/brasov"}]
+
+
+def test_triples_can_go_to_a_named_graph(store: Store, tmp_path: Path) -> None:
+    load(store, write(tmp_path, "p.ttl", PARTNERS), graph=f"{EX}graph/partners")
+    assert store.graph_names() == {f"{EX}graph/partners"}
+    found = rows(store, f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s <{EX}country> ?c }} }}")
+    assert found == [{"g": f"{EX}graph/partners"}]
+
+
+def test_every_format_is_read(store: Store, tmp_path: Path) -> None:
+    triple = f'<{EX}a> <{EX}p> "x" .\n'
+    files = [
+        write(tmp_path, "a.nt", triple),
+        write(tmp_path, "b.nq", f'<{EX}b> <{EX}p> "x" <{EX}g> .\n'),
+        write(tmp_path, "c.trig", f'<{EX}g2> {{ <{EX}c> <{EX}p> "x" }}\n'),
+        write(
+            tmp_path,
+            "d.rdf",
+            f"""<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:ex="{EX}">
+  <rdf:Description rdf:about="{EX}d"><ex:p>x</ex:p></rdf:Description></rdf:RDF>""",
+        ),
+        write(tmp_path, "e.jsonld", json.dumps({"@id": f"{EX}e", f"{EX}p": "x"})),
+        write(tmp_path, "f.ttl", f'<{EX}f> <{EX}p> "x" .'),
+    ]
+    assert load(store, *files) == 6
+    subjects = {row["s"] for row in rows(store, f'SELECT ?s WHERE {{ ?s <{EX}p> "x" }}')}
+    assert subjects == {f"{EX}{name}" for name in "abcdef"}
+
+
+def test_a_folder_is_read_recursively(tmp_path: Path) -> None:
+    write(tmp_path, "a.ttl", PARTNERS)
+    (tmp_path / "deeper").mkdir()
+    write(tmp_path / "deeper", "b.nt", f'<{EX}a> <{EX}p> "x" .\n')
+    write(tmp_path, "notes.txt", "not RDF")
+    assert [s.path.name for s in collect_sources([tmp_path])] == ["a.ttl", "b.nt"]
+
+
+def test_a_parse_error_names_file_line_and_column(tmp_path: Path) -> None:
+    bad = write(tmp_path, "bad.ttl", f'@prefix ex: <{EX}> .\n\nex:a ex:p "x"\nex:b .\n')
+    with pytest.raises(LoadError) as caught:
+        list(read_all([Source(bad)], BASE))
+    assert (caught.value.path, caught.value.line, caught.value.column) == (str(bad), 4, 1)
+    assert str(caught.value).startswith(f"{bad}:4:1: ")
+
+
+def test_a_failed_load_leaves_the_store_as_it_was(store: Store, tmp_path: Path) -> None:
+    load(store, write(tmp_path, "first.ttl", PARTNERS))
+    before = sorted(map(str, store.quads()))
+    good = write(tmp_path, "good.nt", f'<{EX}new> <{EX}p> "new" .\n' * 1)
+    broken = write(tmp_path, "broken.ttl", f'<{EX}x> <{EX}p> "one" .\n<{EX}y> <{EX}p> ')
+    with pytest.raises(LoadError):
+        load(store, good, broken)
+    assert sorted(map(str, store.quads())) == before
+    assert rows(store, f"SELECT ?o WHERE {{ <{EX}new> ?p ?o }}") == []
+
+
+def test_an_unknown_file_type_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(LoadError, match="unknown file type"):
+        collect_sources([write(tmp_path, "data.csv", "a,b")])
+    with pytest.raises(LoadError, match="no such file"):
+        collect_sources([tmp_path / "missing.ttl"])
+
+
+def test_jsonld_remote_contexts_are_not_fetched(tmp_path: Path) -> None:
+    document = {"@context": f"http://127.0.0.1:{free_port()}/context.jsonld", "@id": f"{EX}a"}
+    with pytest.raises(LoadError, match="remote context"):
+        list(read_all(collect_sources([write(tmp_path, "a.jsonld", json.dumps(document))]), BASE))
+
+
+def test_rdfxml_external_entities_are_not_resolved(tmp_path: Path) -> None:
+    secret = write(tmp_path, "secret.txt", "TOP-SECRET")
+    document = f"""<?xml version="1.0"?>
+<!DOCTYPE r [<!ENTITY leak SYSTEM "file://{secret}">]>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:ex="{EX}">
+  <rdf:Description rdf:about="{EX}a"><ex:p>&leak;</ex:p></rdf:Description></rdf:RDF>"""
+    try:
+        quads = list(read_all(collect_sources([write(tmp_path, "x.rdf", document)]), BASE))
+    except LoadError:
+        return
+    assert all("TOP-SECRET" not in str(quad) for quad in quads)
+
+
+@pytest.mark.parametrize("name", [f.name for f in RESULT_FORMATS])
+def test_select_answers_in_every_result_format(store: Store, tmp_path: Path, name: str) -> None:
+    load(store, write(tmp_path, "p.ttl", PARTNERS))
+    chosen = by_name(name, RESULT_FORMATS)
+    answer = store.query(f"SELECT ?r WHERE {{ ?r <{EX}country> ?c }} ORDER BY ?r", chosen)
+    if name == "csv":
+        found = [row[0] for row in csv.reader(io.StringIO(answer.decode()))][1:]
+    else:
+        parsed = ox.parse_query_results(answer, format=chosen.native)
+        found = [row["r"].value for row in parsed]
+    assert found == [f"{BASE}id/region/brasov", f"{BASE}id/region/shanghai"]
+
+
+@pytest.mark.parametrize("name", [f.name for f in GRAPH_FORMATS])
+def test_construct_answers_in_every_rdf_format(store: Store, tmp_path: Path, name: str) -> None:
+    load(store, write(tmp_path, "p.ttl", PARTNERS))
+    chosen = by_name(name, GRAPH_FORMATS)
+    answer = store.query(f"CONSTRUCT WHERE {{ ?r <{EX}country> ?c }}", chosen)
+    triples = {str(q.triple) for q in ox.parse(answer, format=chosen.native)}
+    assert triples == {
+        f"<{BASE}id/region/brasov> <{EX}country> <{EX}romania>",
+        f"<{BASE}id/region/shanghai> <{EX}country> <{EX}china>",
+    }
+
+
+def test_ask_and_counts(store: Store, tmp_path: Path) -> None:
+    assert store.is_empty()
+    load(store, write(tmp_path, "p.ttl", PARTNERS), graph=f"{EX}g")
+    load(store, write(tmp_path, "q.ttl", PARTNERS), graph=f"{EX}h")
+    assert not store.is_empty()
+    assert store.triple_count() == 5
+    assert len(list(store.quads())) == 10
+    assert len(set(map(str, store.triples()))) == 5
+
+
+def test_the_protocol_dataset_selects_graphs(store: Store, tmp_path: Path) -> None:
+    load(store, write(tmp_path, "p.ttl", PARTNERS), graph=f"{EX}g")
+    load(store, write(tmp_path, "q.nt", f'<{EX}a> <{EX}p> "x" .\n'), graph=f"{EX}h")
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    answer = store.query(query, JSON, Dataset(default_graphs=[f"{EX}h"]))
+    assert json.loads(answer)["results"]["bindings"][0]["n"]["value"] == "1"
+
+
+@pytest.mark.parametrize(
+    "query, reason",
+    [
+        ("SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }", "SERVICE"),
+        ("SELECT * FROM <http://127.0.0.1:9/data.ttl> WHERE { ?s ?p ?o }", "no graph"),
+        ("SELECT * FROM NAMED <http://127.0.0.1:9/x> WHERE { GRAPH ?g { ?s ?p ?o } }", "no graph"),
+        ("INSERT DATA { <http://a> <http://b> <http://c> }", "Update"),
+        ("LOAD <http://127.0.0.1:9/data.ttl>", "Update"),
+        ("ASK {} ASK {}", "one query"),
+        ("SELECT * WHERE { ?s ?p }", "malformed"),
+    ],
+)
+def test_queries_that_reach_out_or_change_data_are_refused(
+    store: Store, query: str, reason: str
+) -> None:
+    with pytest.raises(QueryFailed, match=reason):
+        store.query(query, JSON)
+
+
+def test_the_row_limit_is_enforced(store: Store, tmp_path: Path) -> None:
+    load(store, write(tmp_path, "p.ttl", PARTNERS))
+    query = "SELECT * WHERE { ?s ?p ?o }"
+    assert len(json.loads(store.query(query, JSON, max_rows=5))["results"]["bindings"]) == 5
+    with pytest.raises(QueryFailed, match="more than 4 rows"):
+        store.query(query, JSON, max_rows=4)
+    csv_answer = store.query(query + " LIMIT 2", by_name("csv", RESULT_FORMATS), max_rows=3)
+    assert len(list(csv.reader(io.StringIO(csv_answer.decode())))) == 3
+
+
+def test_a_server_that_is_down_gets_a_clear_error() -> None:
+    down = RemoteStore(BASE, RemoteEndpoint(f"http://127.0.0.1:{free_port()}/query"))
+    with pytest.raises(StoreUnavailable, match=r"cannot reach the SPARQL server at http://127"):
+        down.query("ASK {}", JSON)
+
+
+def test_a_server_error_is_reported_with_its_message(oxigraph_server) -> None:
+    wrong_path = RemoteEndpoint(f"{oxigraph_server.url}/no-such-endpoint")
+    with pytest.raises(Exception, match="no-such-endpoint") as caught:
+        RemoteStore(BASE, wrong_path).query("ASK {}", JSON)
+    assert not isinstance(caught.value, QueryFailed)
+
+
+def test_remote_loads_need_an_update_url(oxigraph_server, tmp_path: Path) -> None:
+    read_only = RemoteStore(BASE, RemoteEndpoint(f"{oxigraph_server.url}/query"))
+    with pytest.raises(Exception, match="no update URL"):
+        load(read_only, write(tmp_path, "p.ttl", PARTNERS))
