@@ -339,6 +339,7 @@ def serve(
     query_timeout: Annotated[
         float | None, typer.Option(help="Seconds a query may run. [env: UDSYN_QUERY_TIMEOUT]")
     ] = None,
+    access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
 ) -> None:
     """Serve the SPARQL endpoint, named questions and the query page.
 
@@ -358,7 +359,13 @@ def serve(
             err.print(f"loaded the shipped graph: {count} quads into {store.description}")
     finally:
         store.close()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        access_log=access_log,
+    )
 
 
 # -- output -------------------------------------------------------------------------------

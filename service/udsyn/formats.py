@@ -32,11 +32,15 @@ RESULT_FORMATS: tuple[Format, ...] = (
 )  # fmt: skip
 
 GRAPH_FORMATS: tuple[Format, ...] = (
-    Format("turtle", "text/turtle", RdfFormat.TURTLE, ("application/x-turtle",), ".ttl"),
-    Format("ntriples", "application/n-triples", RdfFormat.N_TRIPLES, ("text/plain",), ".nt"),
-    Format("jsonld", "application/ld+json", RdfFormat.JSON_LD, ("application/json",), ".jsonld"),
-    Format("rdfxml", "application/rdf+xml", RdfFormat.RDF_XML, ("application/xml", "text/xml"),
-           ".rdf"),
+    # The aliases include the format names clients such as SPARQLWrapper send as `format`.
+    Format("turtle", "text/turtle", RdfFormat.TURTLE, ("application/x-turtle", "ttl", "n3"),
+           ".ttl"),
+    Format("ntriples", "application/n-triples", RdfFormat.N_TRIPLES,
+           ("text/plain", "nt", "n-triples"), ".nt"),
+    Format("jsonld", "application/ld+json", RdfFormat.JSON_LD, ("application/json", "json-ld"),
+           ".jsonld"),
+    Format("rdfxml", "application/rdf+xml", RdfFormat.RDF_XML,
+           ("application/xml", "text/xml", "rdf+xml", "xml", "rdf"), ".rdf"),
 )  # fmt: skip
 
 DATASET_FORMATS: tuple[Format, ...] = (

@@ -76,7 +76,13 @@ class Store(ABC):
         """
         info = self.check(text, dataset)
         capped = cap_rows(text, max_rows + 1) if max_rows is not None else None
-        answer = self._run(capped or text, info, result_format, dataset or Dataset())
+        dataset = dataset or Dataset()
+        try:
+            answer = self._run(capped or text, info, result_format, dataset)
+        except QueryFailed:
+            if capped is not None:  # report the error as it stands in the query that was sent
+                self._run(text, info, result_format, dataset)
+            raise
         if capped is not None and info.form != "ASK" and _size(answer, result_format) > max_rows:
             unit = "triples" if result_format.is_rdf else "rows"
             raise QueryFailed(

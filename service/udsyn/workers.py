@@ -12,9 +12,10 @@ import asyncio
 import contextlib
 import multiprocessing
 import pickle
+import socket
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
 from udsyn.config import Settings
@@ -48,22 +49,41 @@ class Job:
     max_rows: int | None = None
 
 
-def _worker_main(connection: Connection, settings: Settings) -> None:
-    """A worker's life: open the store once, then answer jobs until told to stop."""
+# Frames on a worker's socket: a status byte and a 4-byte length, then the payload.
+_HEADER = struct.Struct("!BI")
+_STATUSES = ("ok", "failed", "unavailable", "error", "ready")
+
+
+def _write_frame(channel: socket.socket, status: str, payload: bytes) -> None:
+    channel.sendall(_HEADER.pack(_STATUSES.index(status), len(payload)) + payload)
+
+
+def _read_exactly(channel: socket.socket, size: int) -> bytes:
+    chunks = bytearray()
+    while len(chunks) < size:
+        chunk = channel.recv(size - len(chunks))
+        if not chunk:
+            raise EOFError
+        chunks += chunk
+    return bytes(chunks)
+
+
+def _worker_main(channel: socket.socket, settings: Settings) -> None:
+    """A worker's life: open the store once, then answer jobs until the channel closes."""
     try:
         store = open_store(settings, read_only=True)
     except StoreError as error:
-        connection.send(("unavailable", str(error)))
+        _write_frame(channel, "unavailable", str(error).encode())
         return
-    connection.send(("ready", b""))
+    _write_frame(channel, "ready", b"")
     while True:
         try:
-            job: Job | None = connection.recv()
+            (size,) = struct.unpack("!I", _read_exactly(channel, 4))
+            job: Job = pickle.loads(_read_exactly(channel, size))
         except EOFError:
             return
-        if job is None:
-            return
-        connection.send(_answer(store, job))
+        status, payload = _answer(store, job)
+        _write_frame(channel, status, payload if isinstance(payload, bytes) else payload.encode())
 
 
 def _answer(store, job: Job) -> tuple[str, bytes | str]:
@@ -82,28 +102,47 @@ def _answer(store, job: Job) -> tuple[str, bytes | str]:
 
 
 class _Worker:
-    """One worker process and the parent's end of its pipe."""
+    """One worker process and the parent's end of its socket, as asyncio streams."""
 
     def __init__(self, context: multiprocessing.context.BaseContext, settings: Settings):
-        self.connection, child_end = context.Pipe()
+        self.channel, child_end = socket.socketpair()
         self.process: BaseProcess = context.Process(
             target=_worker_main, args=(child_end, settings), daemon=True, name="udsyn-query"
         )
         self.process.start()
         child_end.close()
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
 
-    def wait_ready(self, timeout: float) -> None:
-        if not self.connection.poll(timeout):
+    async def wait_ready(self, timeout: float) -> None:
+        """Wait until the worker has opened its store."""
+        self.reader, self.writer = await asyncio.open_unix_connection(sock=self.channel)
+        try:
+            async with asyncio.timeout(timeout):
+                status, message = await self.receive()
+        except (TimeoutError, EOFError, asyncio.IncompleteReadError):
             self.stop()
-            raise StoreUnavailable(f"a query worker did not start within {timeout:g} s")
-        status, message = self.connection.recv()
+            raise StoreUnavailable(f"a query worker did not start within {timeout:g} s") from None
         if status != "ready":
             self.stop()
-            raise StoreUnavailable(str(message))
+            raise StoreUnavailable(message.decode())
+
+    async def exchange(self, job: Job) -> tuple[str, bytes]:
+        assert self.writer is not None
+        request = pickle.dumps(job)
+        self.writer.write(struct.pack("!I", len(request)) + request)
+        return await self.receive()
+
+    async def receive(self) -> tuple[str, bytes]:
+        assert self.reader is not None
+        status, size = _HEADER.unpack(await self.reader.readexactly(_HEADER.size))
+        return _STATUSES[status], await self.reader.readexactly(size)
 
     def stop(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
         with contextlib.suppress(OSError):
-            self.connection.close()
+            self.channel.close()
         if self.process.is_alive():
             self.process.kill()
         self.process.join(timeout=5)
@@ -117,23 +156,22 @@ class WorkerPool:
         self.size = max(1, size or settings.query_workers)
         self._context = multiprocessing.get_context("spawn")
         self._idle: asyncio.Queue[_Worker] | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._all: set[_Worker] = set()
+        self._starting: set[asyncio.Task] = set()
 
     async def start(self) -> None:
         """Start every worker and wait until each has opened its store."""
         self._idle = asyncio.Queue()
-        self._loop = asyncio.get_running_loop()
         workers = [_Worker(self._context, self.settings) for _ in range(self.size)]
         for worker in workers:
-            await asyncio.to_thread(worker.wait_ready, 60)
+            await worker.wait_ready(timeout=60)
             self._all.add(worker)
             self._idle.put_nowait(worker)
 
     def stop(self) -> None:
+        for task in self._starting:
+            task.cancel()
         for worker in list(self._all):
-            with contextlib.suppress(OSError, ValueError):
-                worker.connection.send(None)
             worker.stop()
         self._all.clear()
 
@@ -142,60 +180,48 @@ class WorkerPool:
         assert self._idle is not None, "the pool has not been started"
         limit = self.settings.query_timeout if timeout is None else timeout
         try:
-            worker = await asyncio.wait_for(self._idle.get(), timeout=limit)
+            async with asyncio.timeout(limit):
+                worker = await self._idle.get()
         except TimeoutError:
             raise ServiceBusy(
                 f"all {self.size} query workers stayed busy for {limit:g} s; try again later"
             ) from None
         try:
-            status, payload = await asyncio.wait_for(self._exchange(worker, job), timeout=limit)
+            async with asyncio.timeout(limit):
+                status, payload = await worker.exchange(job)
+        except asyncio.CancelledError:
+            self._replace(worker)  # the client left: stop its query, drop any late answer
+            raise
         except TimeoutError:
             self._replace(worker)
             raise QueryTimeout(
                 f"the query ran longer than {limit:g} s and was stopped; "
                 "narrow it down or add a LIMIT"
             ) from None
-        except (EOFError, OSError, pickle.PickleError):
+        except (EOFError, OSError, asyncio.IncompleteReadError):
             self._replace(worker)
             raise StoreError(
                 "the query worker stopped unexpectedly; the query was not answered"
             ) from None
         self._idle.put_nowait(worker)
         if status == "ok":
-            return payload  # type: ignore[return-value]
-        raise _ERRORS.get(status, StoreError)(str(payload))
-
-    async def _exchange(self, worker: _Worker, job: Job) -> tuple[str, bytes | str]:
-        loop = asyncio.get_running_loop()
-        answered: asyncio.Future[None] = loop.create_future()
-        descriptor = worker.connection.fileno()
-
-        def readable() -> None:
-            if not answered.done():
-                answered.set_result(None)
-
-        worker.connection.send(job)
-        loop.add_reader(descriptor, readable)
-        try:
-            await answered
-        finally:
-            loop.remove_reader(descriptor)
-        return worker.connection.recv()
+            return payload
+        raise _ERRORS.get(status, StoreError)(payload.decode())
 
     def _replace(self, worker: _Worker) -> None:
         """Kill a worker (it may be deep inside a query) and start a fresh one in its place."""
         self._all.discard(worker)
         worker.stop()
-        replacement = _Worker(self._context, self.settings)
-        self._all.add(replacement)
-        assert self._loop is not None
-        self._loop.run_in_executor(None, self._when_ready, replacement)
+        task = asyncio.get_running_loop().create_task(self._start_replacement())
+        self._starting.add(task)
+        task.add_done_callback(self._starting.discard)
 
-    def _when_ready(self, worker: _Worker) -> None:
+    async def _start_replacement(self) -> None:
+        worker = _Worker(self._context, self.settings)
         try:
-            worker.wait_ready(timeout=60)
+            await worker.wait_ready(timeout=60)
         except StoreError:
-            self._all.discard(worker)
             return
-        assert self._idle is not None and self._loop is not None
-        self._loop.call_soon_threadsafe(self._idle.put_nowait, worker)
+        assert self._idle is not None
+        self._all.add(worker)
+        self._idle.put_nowait(worker)

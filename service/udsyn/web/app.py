@@ -10,7 +10,8 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from udsyn import __version__
 from udsyn.config import Settings
-from udsyn.web import sparql
+from udsyn.questions import shipped_questions
+from udsyn.web import page, questions, sparql
 from udsyn.web.errors import install_error_handlers
 from udsyn.workers import Job, WorkerPool
 
@@ -39,6 +40,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="udsyn", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     app.state.pool = pool
+    app.state.questions = shipped_questions()
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -48,6 +50,9 @@ def create_app(settings: Settings) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(sparql.router)
+    app.include_router(questions.router)
+    questions.add_question_routes(app, app.state.questions)
+    page.install(app)
 
     @app.get("/health", tags=["service"], summary="Is the service answering?")
     async def health(request: Request) -> dict:

@@ -1,0 +1,175 @@
+"""``/questions``: the named questions as plain web addresses.
+
+``GET /questions`` lists them; ``GET /questions/{name}?param=value`` answers one, as JSON by
+default, or as CSV, TSV or a SPARQL results format by ``Accept`` or ``format``;
+``GET /questions/{name}.rq`` shows the query text. Each question also has its own entry in
+the OpenAPI document with its typed parameters.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pyoxigraph as ox
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import PlainTextResponse, StreamingResponse
+
+from udsyn.formats import GRAPH_FORMATS, RESULT_FORMATS, Format, NotAcceptable, by_name, negotiate
+from udsyn.questions import Question, QuestionLibrary
+from udsyn.web.errors import ProtocolError, answer_media_type
+from udsyn.workers import Job
+
+router = APIRouter(tags=["questions"])
+
+PLAIN_JSON = Format("json", "application/json", ox.QueryResultsFormat.JSON)
+# Plain JSON first: it is the default. The SPARQL results formats follow by negotiation.
+TABLE_CHOICES = (PLAIN_JSON, *(f for f in RESULT_FORMATS if f.name != "json"), RESULT_FORMATS[0])
+GRAPH_CHOICES = (GRAPH_FORMATS[2], *GRAPH_FORMATS[:2], GRAPH_FORMATS[3])  # JSON-LD first
+_SCHEMA_TYPES = {
+    "iri": {"type": "string", "format": "iri"},
+    "string": {"type": "string"},
+    "language": {"type": "string", "pattern": "^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$"},
+    "integer": {"type": "integer"},
+    "date": {"type": "string", "format": "date"},
+    "boolean": {"type": "boolean"},
+}
+
+
+def describe(question: Question) -> dict:
+    """A question as the listing shows it."""
+    return {
+        "name": question.name,
+        "title": question.title,
+        "description": question.description,
+        "form": question.form,
+        "parameters": [
+            {
+                "name": p.name,
+                "type": p.type,
+                "required": p.required,
+                "default": p.default,
+                "description": p.description,
+            }
+            for p in question.parameters
+        ],
+        "url": f"/questions/{question.name}",
+        "query_url": f"/questions/{question.name}.rq",
+    }
+
+
+@router.get("/questions", summary="The named questions, with their parameters")
+async def list_questions(request: Request) -> list[dict]:
+    """Every named question: title, description, typed parameters and links."""
+    return [describe(question) for question in request.app.state.questions]
+
+
+@router.get(
+    "/questions/{name}.rq",
+    summary="The SPARQL text of a named question",
+    response_class=PlainTextResponse,
+)
+async def question_text(request: Request, name: str) -> PlainTextResponse:
+    """The query behind a question, to read and learn from."""
+    question = request.app.state.questions.get(name)
+    return PlainTextResponse(question.text, media_type="application/sparql-query; charset=utf-8")
+
+
+def add_question_routes(app: FastAPI, library: QuestionLibrary) -> None:
+    """One route per question, so the OpenAPI document shows each with its parameters."""
+    for question in library:
+        app.add_api_route(
+            f"/questions/{question.name}",
+            _endpoint_for(question.name),
+            methods=["GET"],
+            summary=question.title,
+            description=f"{question.description}\n\nQuery: `/questions/{question.name}.rq`",
+            tags=["questions"],
+            response_class=Response,
+            openapi_extra={"parameters": _openapi_parameters(question)},
+        )
+
+    @app.get("/questions/{name}", tags=["questions"], include_in_schema=False)
+    async def unknown_question(request: Request, name: str) -> Response:
+        return await answer(request, request.app.state.questions.get(name))
+
+
+def _endpoint_for(name: str):
+    async def endpoint(request: Request) -> Response:
+        return await answer(request, request.app.state.questions.get(name))
+
+    endpoint.__name__ = f"question_{name.replace('-', '_')}"
+    return endpoint
+
+
+def _openapi_parameters(question: Question) -> list[dict]:
+    parameters = [
+        {
+            "name": p.name,
+            "in": "query",
+            "required": p.required,
+            "description": p.description,
+            "schema": {**_SCHEMA_TYPES[p.type], **({"default": p.default} if p.default else {})},
+        }
+        for p in question.parameters
+    ]
+    parameters.append(
+        {"name": "format", "in": "query", "required": False, "schema": {"type": "string"},
+         "description": "json (default), csv, tsv, or a SPARQL results or RDF format"}
+    )  # fmt: skip
+    return parameters
+
+
+async def answer(request: Request, question: Question) -> Response:
+    """Run a question with the request's parameters, in the negotiated format."""
+    settings = request.app.state.settings
+    values = {k: v for k, v in request.query_params.items() if k != "format"}
+    query = question.bind(values, settings.base_iri)
+    chosen = _answer_format(request, question)
+    link = f'</questions/{question.name}.rq>; rel="describedby"; type="application/sparql-query"'
+    headers = {"Link": link, "Vary": "Accept"}
+    if chosen is PLAIN_JSON:
+        body = await request.app.state.pool.run(Job(query, "json", max_rows=settings.max_rows))
+        return StreamingResponse(
+            _plain_json(question, values, body), media_type="application/json", headers=headers
+        )
+    limit = None if chosen.name == "csv" else settings.max_rows  # CSV downloads come whole
+    body = await request.app.state.pool.run(Job(query, chosen.name, max_rows=limit))
+    if chosen.name == "csv":
+        headers["Content-Disposition"] = f'attachment; filename="{question.name}.csv"'
+    return Response(body, media_type=answer_media_type(chosen), headers=headers)
+
+
+def _answer_format(request: Request, question: Question) -> Format:
+    choices = GRAPH_CHOICES if question.form in ("CONSTRUCT", "DESCRIBE") else TABLE_CHOICES
+    named = request.query_params.get("format")
+    try:
+        if named:
+            if named == "json" and choices is TABLE_CHOICES:
+                return PLAIN_JSON
+            return by_name(named, choices)
+        return negotiate(request.headers.get("accept"), choices)
+    except NotAcceptable as refusal:
+        raise ProtocolError(400 if named else 406, str(refusal)) from None
+
+
+def _plain_json(question: Question, values: dict[str, str], body: bytes) -> Iterator[bytes]:
+    """SPARQL JSON results rewritten as plain rows of values, one row at a time."""
+    results = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+    head = {
+        "question": question.name,
+        "title": question.title,
+        "query": f"/questions/{question.name}.rq",
+        "parameters": values,
+    }
+    if isinstance(results, ox.QueryBoolean):
+        yield json.dumps({**head, "boolean": bool(results)}).encode()
+        return
+    columns = [variable.value for variable in results.variables]
+    yield json.dumps({**head, "columns": columns})[:-1].encode() + b', "rows": ['
+    separator = b""
+    for solution in results:
+        row = {name: solution[name].value for name in columns if solution[name] is not None}
+        yield separator + json.dumps(row, ensure_ascii=False).encode()
+        separator = b", "
+    yield b"]}"
