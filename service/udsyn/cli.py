@@ -261,7 +261,7 @@ def export(
     Example: `udsyn export --format trig -o udsyn.trig`
     """
     chosen = by_name(output, GRAPH_FORMATS + DATASET_FORMATS)
-    store = open_store(_settings(ctx))
+    store = open_store(_settings(ctx), read_only=True)
     try:
         content = store.quads() if chosen in DATASET_FORMATS else store.triples()
         prefixes = serialisation_prefixes(store.base_iri)
@@ -282,7 +282,7 @@ def status(ctx: typer.Context) -> None:
 
     Example: `udsyn --store .udsyn/store status`
     """
-    store = open_store(_settings(ctx))
+    store = open_store(_settings(ctx), read_only=True)
     try:
         out.print(store.description)
         out.print(f"triples (all graphs together): {store.triple_count()}")
@@ -316,7 +316,7 @@ def validate(
     if paths:
         graph = graph_from_files(collect_sources(paths), settings.base_iri)
     else:
-        store = open_store(settings)
+        store = open_store(settings, read_only=True)
         try:
             graph = graph_from_store(store)
         finally:
@@ -372,7 +372,7 @@ def serve(
 
 
 def _print_answer(settings: Settings, sparql: str, output: str) -> None:
-    store = open_store(settings)
+    store = open_store(settings, read_only=True)
     try:
         form = store.check(sparql).form
         graph_answer = form in ("CONSTRUCT", "DESCRIBE")

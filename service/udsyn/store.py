@@ -176,6 +176,10 @@ class EmbeddedStore(Store):
             if path is None:
                 self._store = ox.Store()
             elif read_only:
+                if not Path(path).is_dir():
+                    raise StoreUnavailable(
+                        f"there is no store at {path} yet: run `udsyn load` or `udsyn serve` first"
+                    )
                 self._store = ox.Store.read_only(path)
             else:
                 Path(path).mkdir(parents=True, exist_ok=True)
