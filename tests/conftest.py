@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from udsyn.config import RemoteEndpoint
 from udsyn.loading import read_all, shipped_sources
 from udsyn.store import EmbeddedStore, RemoteStore, Store
@@ -145,5 +146,14 @@ def stop_service(service: RunningService) -> None:
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
     """The service on the embedded store with the strategy loaded, as ``make run`` starts it."""
     running = start_service(tmp_path_factory.mktemp("service") / "store")
+    yield running
+    stop_service(running)
+
+
+@pytest.fixture(scope="session")
+def limited_questions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
+    """The service with a row limit of 50, to see what the limit does and does not cover."""
+    running = start_service(tmp_path_factory.mktemp("limited-questions") / "store",
+                            UDSYN_MAX_ROWS="50")  # fmt: skip
     yield running
     stop_service(running)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+
 from udsyn.config import RemoteEndpoint
 from udsyn.formats import GRAPH_FORMATS, RESULT_FORMATS, by_name
 from udsyn.loading import LoadError, Source, collect_sources, read_all

@@ -54,6 +54,8 @@ Term = NamedNode | Literal
 
 
 def _iri(value: str, base_iri: str) -> Term:
+    if any(character.isspace() or ord(character) < 32 for character in value):
+        raise ValueError(f"{value!r} is not an IRI: IRIs hold no spaces or control characters")
     try:
         return NamedNode(urljoin(base_iri, value))
     except ValueError:

@@ -16,6 +16,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import pyoxigraph as ox
 from SPARQLWrapper import POST, SPARQLWrapper
@@ -26,6 +27,7 @@ from udsyn.formats import GRAPH_FORMATS, RESULT_FORMATS, Format
 from udsyn.sparql import QueryInfo, QueryRefused, cap_rows, inspect
 
 JSON_RESULTS = RESULT_FORMATS[0]
+_CHUNK = 1 << 16
 N_TRIPLES = GRAPH_FORMATS[1]
 
 
@@ -77,12 +79,14 @@ class Store(ABC):
         info = self.check(text, dataset)
         capped = cap_rows(text, max_rows + 1) if max_rows is not None else None
         dataset = dataset or Dataset()
+        buffer = io.BytesIO()
         try:
-            answer = self._run(capped or text, info, result_format, dataset)
+            self._run(capped or text, info, result_format, dataset, buffer)
         except QueryFailed:
             if capped is not None:  # report the error as it stands in the query that was sent
-                self._run(text, info, result_format, dataset)
+                self._run(text, info, result_format, dataset, io.BytesIO())
             raise
+        answer = buffer.getvalue()
         if capped is not None and info.form != "ASK" and _size(answer, result_format) > max_rows:
             unit = "triples" if result_format.is_rdf else "rows"
             raise QueryFailed(
@@ -90,6 +94,13 @@ class Store(ABC):
                 "add a LIMIT or narrow the query"
             )
         return answer
+
+    def write_answer(
+        self, text: str, result_format: Format, output: BinaryIO, dataset: Dataset | None = None
+    ) -> None:
+        """Write the answer to ``output`` as it is produced, with no row limit: for downloads."""
+        info = self.check(text, dataset)
+        self._run(text, info, result_format, dataset or Dataset(), output)
 
     def check(self, text: str, dataset: Dataset | None = None) -> QueryInfo:
         """What the query is, after refusing anything that would fetch or change data."""
@@ -139,8 +150,10 @@ class Store(ABC):
     # -- what each backend provides ---------------------------------------------------------
 
     @abstractmethod
-    def _run(self, text: str, info: QueryInfo, result_format: Format, dataset: Dataset) -> bytes:
-        """Run a checked query and serialise its answer."""
+    def _run(
+        self, text: str, info: QueryInfo, result_format: Format, dataset: Dataset, output: BinaryIO
+    ) -> None:
+        """Run a checked query and write its serialised answer to ``output``."""
 
     @abstractmethod
     def graph_names(self) -> set[str]:
@@ -196,12 +209,14 @@ class EmbeddedStore(Store):
         """The pyoxigraph store itself, for code that needs its full API."""
         return self._store
 
-    def _run(self, text: str, info: QueryInfo, result_format: Format, dataset: Dataset) -> bytes:
+    def _run(
+        self, text: str, info: QueryInfo, result_format: Format, dataset: Dataset, output: BinaryIO
+    ) -> None:
         try:
             result = self._store.query(text, base_iri=self.base_iri, **_dataset_options(dataset))
             if isinstance(result, ox.QueryTriples) != result_format.is_rdf:
                 raise QueryFailed(f"a {info.form} query cannot be answered as {result_format.name}")
-            return result.serialize(format=result_format.native)
+            result.serialize(output, format=result_format.native)
         except SyntaxError as error:
             raise QueryFailed(f"malformed query: {error}") from None
         except (OSError, ValueError, RuntimeError) as error:
@@ -263,7 +278,9 @@ class RemoteStore(Store):
     def description(self) -> str:
         return f"SPARQL server at {self.endpoint.query_url}"
 
-    def _run(self, text: str, info: QueryInfo, result_format: Format, dataset: Dataset) -> bytes:
+    def _run(
+        self, text: str, info: QueryInfo, result_format: Format, dataset: Dataset, output: BinaryIO
+    ) -> None:
         client = self._client(self.endpoint.query_url)
         client.setQuery(f"BASE <{self.base_iri}> {text}")  # one line: error positions hold
         client.addCustomHttpHeader("Accept", result_format.media_type)
@@ -272,7 +289,9 @@ class RemoteStore(Store):
         for iri in dataset.named_graphs:
             client.addNamedGraph(iri)
         with self._talking("query"):
-            return client.query().response.read()
+            response = client.query().response
+            while chunk := response.read(_CHUNK):
+                output.write(chunk)
 
     def graph_names(self) -> set[str]:
         solutions = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")

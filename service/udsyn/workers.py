@@ -14,8 +14,8 @@ import multiprocessing
 import pickle
 import socket
 import struct
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass, replace
 from multiprocessing.process import BaseProcess
 
 from udsyn.config import Settings
@@ -47,11 +47,14 @@ class Job:
     default_graphs: Sequence[str] = ()
     named_graphs: Sequence[str] = ()
     max_rows: int | None = None
+    stream: bool = False
 
+
+_CHUNK = 1 << 16
 
 # Frames on a worker's socket: a status byte and a 4-byte length, then the payload.
 _HEADER = struct.Struct("!BI")
-_STATUSES = ("ok", "failed", "unavailable", "error", "ready")
+_STATUSES = ("ok", "failed", "unavailable", "error", "ready", "chunk")
 
 
 def _write_frame(channel: socket.socket, status: str, payload: bytes) -> None:
@@ -82,15 +85,40 @@ def _worker_main(channel: socket.socket, settings: Settings) -> None:
             job: Job = pickle.loads(_read_exactly(channel, size))
         except EOFError:
             return
-        status, payload = _answer(store, job)
+        status, payload = _answer(store, job, channel)
         _write_frame(channel, status, payload if isinstance(payload, bytes) else payload.encode())
 
 
-def _answer(store, job: Job) -> tuple[str, bytes | str]:
+class _ChunkWriter:
+    """A file-like object that sends what is written as "chunk" frames of about 64 KiB."""
+
+    def __init__(self, channel: socket.socket) -> None:
+        self.channel = channel
+        self.buffer = bytearray()
+
+    def write(self, data: bytes) -> int:
+        self.buffer += data
+        if len(self.buffer) >= _CHUNK:
+            self.flush()
+        return len(data)
+
+    def flush(self) -> None:
+        if self.buffer:
+            _write_frame(self.channel, "chunk", bytes(self.buffer))
+            self.buffer.clear()
+
+
+def _answer(store, job: Job, channel: socket.socket) -> tuple[str, bytes | str]:
+    """Answer a job: whole (status "ok" with the answer) or streamed ("chunk"s, then "ok")."""
     try:
         dataset = Dataset(tuple(job.default_graphs), tuple(job.named_graphs))
-        return "ok", store.query(job.text, by_name(job.format, _ALL_FORMATS), dataset,
-                                 max_rows=job.max_rows)  # fmt: skip
+        answer_format = by_name(job.format, _ALL_FORMATS)
+        if job.stream:
+            writer = _ChunkWriter(channel)
+            store.write_answer(job.text, answer_format, writer, dataset)
+            writer.flush()
+            return "ok", b""
+        return "ok", store.query(job.text, answer_format, dataset, max_rows=job.max_rows)
     except QueryFailed as error:
         return "failed", str(error)
     except StoreUnavailable as error:
@@ -177,18 +205,62 @@ class WorkerPool:
 
     async def run(self, job: Job, timeout: float | None = None) -> bytes:
         """The serialised answer to a job; raises the store's errors or :class:`QueryTimeout`."""
-        assert self._idle is not None, "the pool has not been started"
         limit = self.settings.query_timeout if timeout is None else timeout
+        worker = await self._acquire(limit)
+        with self._supervising(worker, limit):
+            async with asyncio.timeout(limit):
+                status, payload = await worker.exchange(job)
+        self._release(worker)
+        if status == "ok":
+            return payload
+        raise _ERRORS.get(status, StoreError)(payload.decode())
+
+    async def stream(self, job: Job, timeout: float | None = None) -> AsyncIterator[bytes]:
+        """The answer in chunks as the worker produces them, for downloads of any size.
+
+        The time limit applies to the wait for each chunk. A stream abandoned before its end
+        (the client left) has its worker replaced, which stops the query.
+        """
+        limit = self.settings.query_timeout if timeout is None else timeout
+        streaming = replace(job, stream=True)
+        worker = await self._acquire(limit)
+        finished = False
+        try:
+            with self._supervising(worker, limit):
+                async with asyncio.timeout(limit):
+                    status, payload = await worker.exchange(streaming)
+                while status == "chunk":
+                    yield payload
+                    async with asyncio.timeout(limit):
+                        status, payload = await worker.receive()
+            finished = True
+        finally:
+            if finished:
+                self._release(worker)
+            elif worker in self._all:
+                self._replace(worker)
+        if status != "ok":
+            raise _ERRORS.get(status, StoreError)(payload.decode())
+
+    async def _acquire(self, limit: float) -> _Worker:
+        assert self._idle is not None, "the pool has not been started"
         try:
             async with asyncio.timeout(limit):
-                worker = await self._idle.get()
+                return await self._idle.get()
         except TimeoutError:
             raise ServiceBusy(
                 f"all {self.size} query workers stayed busy for {limit:g} s; try again later"
             ) from None
+
+    def _release(self, worker: _Worker) -> None:
+        assert self._idle is not None
+        self._idle.put_nowait(worker)
+
+    @contextlib.contextmanager
+    def _supervising(self, worker: _Worker, limit: float) -> Iterator[None]:
+        """Replace the worker when its exchange fails, overruns or is abandoned."""
         try:
-            async with asyncio.timeout(limit):
-                status, payload = await worker.exchange(job)
+            yield
         except asyncio.CancelledError:
             self._replace(worker)  # the client left: stop its query, drop any late answer
             raise
@@ -203,13 +275,11 @@ class WorkerPool:
             raise StoreError(
                 "the query worker stopped unexpectedly; the query was not answered"
             ) from None
-        self._idle.put_nowait(worker)
-        if status == "ok":
-            return payload
-        raise _ERRORS.get(status, StoreError)(payload.decode())
 
     def _replace(self, worker: _Worker) -> None:
         """Kill a worker (it may be deep inside a query) and start a fresh one in its place."""
+        if worker not in self._all:
+            return
         self._all.discard(worker)
         worker.stop()
         task = asyncio.get_running_loop().create_task(self._start_replacement())

@@ -22,6 +22,7 @@ networks, EU programmes and the decisions behind them, each fact traceable to it
 * **/sparql**: the SPARQL 1.1 Protocol query endpoint (read-only).
 * **/questions**: named questions as plain web addresses.
 * **/**: a query page with the question library.
+* **/openapi.json**: this document.
 """
 
 
@@ -37,7 +38,16 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             pool.stop()
 
-    app = FastAPI(title="udsyn", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    # The interactive API pages would load their scripts from a CDN; udsyn serves nothing
+    # from elsewhere, so it offers the OpenAPI document itself at /openapi.json.
+    app = FastAPI(
+        title="udsyn",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.settings = settings
     app.state.pool = pool
     app.state.questions = shipped_questions()

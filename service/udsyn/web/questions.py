@@ -9,7 +9,7 @@ the OpenAPI document with its typed parameters.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pyoxigraph as ox
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -133,11 +133,24 @@ async def answer(request: Request, question: Question) -> Response:
         return StreamingResponse(
             _plain_json(question, values, body), media_type="application/json", headers=headers
         )
-    limit = None if chosen.name == "csv" else settings.max_rows  # CSV downloads come whole
-    body = await request.app.state.pool.run(Job(query, chosen.name, max_rows=limit))
-    if chosen.name == "csv":
+    if chosen.name == "csv":  # a download: streamed whole, whatever its size
         headers["Content-Disposition"] = f'attachment; filename="{question.name}.csv"'
+        chunks = await _started(request.app.state.pool.stream(Job(query, "csv")))
+        return StreamingResponse(chunks, media_type=answer_media_type(chosen), headers=headers)
+    body = await request.app.state.pool.run(Job(query, chosen.name, max_rows=settings.max_rows))
     return Response(body, media_type=answer_media_type(chosen), headers=headers)
+
+
+async def _started(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """The stream with its first chunk already read, so early errors get a proper status."""
+    first = await anext(chunks, b"")
+
+    async def all_chunks() -> AsyncIterator[bytes]:
+        yield first
+        async for chunk in chunks:
+            yield chunk
+
+    return all_chunks()
 
 
 def _answer_format(request: Request, question: Question) -> Format:
