@@ -220,3 +220,19 @@ def test_remote_loads_need_an_update_url(oxigraph_server, tmp_path: Path) -> Non
     read_only = RemoteStore(BASE, RemoteEndpoint(f"{oxigraph_server.url}/query"))
     with pytest.raises(Exception, match="no update URL"):
         load(read_only, write(tmp_path, "p.ttl", PARTNERS))
+
+
+def test_the_answer_cache_keeps_recent_answers_within_its_budget() -> None:
+    from udsyn.workers import AnswerCache, Job
+
+    cache = AnswerCache(budget=160)
+    first, second, third = Job("ASK {}", "json"), Job("ASK {}", "xml"), Job("ASK {}", "csv")
+    cache.put(first, b"a" * 10)
+    cache.put(second, b"b" * 10)
+    assert cache.get(first) == b"a" * 10  # now the most recently used
+    cache.put(third, b"c" * 11)  # too large for one sixteenth of the budget: not kept
+    assert cache.get(third) is None
+    for number in range(20):
+        cache.put(Job(f"SELECT ({number} AS ?n) {{}}", "json"), b"x" * 10)
+    assert cache.size <= 160
+    assert cache.get(second) is None

@@ -42,6 +42,7 @@ class Settings:
     query_timeout: float = 10.0
     max_rows: int = 100_000
     query_workers: int = 2
+    answer_cache_mb: int = 64
     write_token: str | None = field(default=None, repr=False)
 
     @property
@@ -62,6 +63,7 @@ _ENVIRONMENT = {
     "UDSYN_QUERY_TIMEOUT": ("query_timeout", float),
     "UDSYN_MAX_ROWS": ("max_rows", int),
     "UDSYN_QUERY_WORKERS": ("query_workers", int),
+    "UDSYN_ANSWER_CACHE_MB": ("answer_cache_mb", int),
     "UDSYN_WRITE_TOKEN": ("write_token", str),
 }
 

@@ -8,9 +8,10 @@ as wholes, so text inside them is never mistaken for a keyword.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urljoin
 
 _TOKEN = re.compile(
@@ -51,13 +52,13 @@ class Token:
         return self.text.upper() if self.kind == "word" else ""
 
 
-@dataclass
+@dataclass(frozen=True)
 class QueryInfo:
     """What the lexer learns of a query without running it."""
 
     form: str
-    default_graphs: list[str] = field(default_factory=list)
-    named_graphs: list[str] = field(default_factory=list)
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
 
 
 def tokens(text: str) -> Iterator[Token]:
@@ -68,11 +69,16 @@ def tokens(text: str) -> Iterator[Token]:
             yield Token(kind, match.group(), match.start())
 
 
+@functools.lru_cache(maxsize=4096)
 def inspect(text: str, base_iri: str | None = None) -> QueryInfo:
-    """The form and datasets of a query; refuses updates, ``SERVICE`` and two queries in one."""
+    """The form and datasets of a query; refuses updates, ``SERVICE`` and two queries in one.
+
+    Answers are remembered: services see the same query texts again and again.
+    """
     prefixes: dict[str, str] = {}
     base = base_iri or ""
-    info = QueryInfo(form="")
+    form = ""
+    graphs: dict[bool, list[str]] = {False: [], True: []}
     stream = list(tokens(text))
     depth = 0
     for position, token in enumerate(stream):
@@ -81,20 +87,18 @@ def inspect(text: str, base_iri: str | None = None) -> QueryInfo:
         if word == "SERVICE":
             raise QueryRefused("SERVICE is not allowed: udsyn never sends queries to other servers")
         if depth == 0 and (word in QUERY_FORMS or word in UPDATE_WORDS):
-            if info.form:
-                raise QueryRefused(
-                    f"one request holds one query; found {info.form} and then {word}"
-                )
+            if form:
+                raise QueryRefused(f"one request holds one query; found {form} and then {word}")
             if word in UPDATE_WORDS:
                 raise QueryRefused(f"{word} is SPARQL Update; this endpoint only answers queries")
-            info.form = word
+            form = word
         elif word == "BASE" and _kind(stream, position + 1) == "iri":
             base = urljoin(base, stream[position + 1].text[1:-1])
         elif word == "PREFIX" and _kind(stream, position + 1) == "pname":
             if _kind(stream, position + 2) == "iri":
                 name = stream[position + 1].text.rstrip(":")
                 prefixes[name] = urljoin(base, stream[position + 2].text[1:-1])
-        elif word == "FROM" and info.form:
+        elif word == "FROM" and form:
             named = _keyword(stream, position + 1) == "NAMED"
             target = stream[
                 position + 2 if named else position + 1 : position + 3 if named else position + 2
@@ -102,10 +106,10 @@ def inspect(text: str, base_iri: str | None = None) -> QueryInfo:
             if not target:
                 raise QueryRefused("FROM needs a graph IRI")
             iri = _resolve(target[0], prefixes, base)
-            (info.named_graphs if named else info.default_graphs).append(iri)
-    if not info.form:
+            graphs[named].append(iri)
+    if not form:
         raise QueryRefused("no query found: expected SELECT, ASK, CONSTRUCT or DESCRIBE")
-    return info
+    return QueryInfo(form, tuple(graphs[False]), tuple(graphs[True]))
 
 
 def insert_values(text: str, block: str) -> str:
@@ -128,6 +132,7 @@ def insert_values(text: str, block: str) -> str:
     raise QueryRefused("the query has no WHERE group to bind parameters in")
 
 
+@functools.lru_cache(maxsize=4096)
 def cap_rows(text: str, cap: int) -> str | None:
     """The query with a top-level ``LIMIT`` of at most ``cap``; ``None`` if it has one already.
 

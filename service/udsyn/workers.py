@@ -14,6 +14,7 @@ import multiprocessing
 import pickle
 import socket
 import struct
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, replace
 from multiprocessing.process import BaseProcess
@@ -176,12 +177,43 @@ class _Worker:
         self.process.join(timeout=5)
 
 
+class AnswerCache:
+    """Recent answers, least recently used first out, within a budget of bytes.
+
+    Only for the embedded store: the service opens it read-only, so an answer cannot go
+    stale while the service runs. A remote server may change under the service, so answers
+    from it are never kept.
+    """
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.size = 0
+        self._answers: OrderedDict[Job, bytes] = OrderedDict()
+
+    def get(self, job: Job) -> bytes | None:
+        answer = self._answers.get(job)
+        if answer is not None:
+            self._answers.move_to_end(job)
+        return answer
+
+    def put(self, job: Job, answer: bytes) -> None:
+        if len(answer) > self.budget // 16 or job in self._answers:
+            return  # one large answer must not push out many small ones
+        self._answers[job] = answer
+        self.size += len(answer)
+        while self.size > self.budget:
+            _, dropped = self._answers.popitem(last=False)
+            self.size -= len(dropped)
+
+
 class WorkerPool:
     """A fixed number of query workers shared by the service's requests."""
 
     def __init__(self, settings: Settings, size: int | None = None) -> None:
         self.settings = settings
         self.size = max(1, size or settings.query_workers)
+        budget = settings.answer_cache_mb * 2**20 if settings.remote is None else 0
+        self._cache = AnswerCache(budget) if budget > 0 else None
         self._context = multiprocessing.get_context("spawn")
         self._idle: asyncio.Queue[_Worker] | None = None
         self._all: set[_Worker] = set()
@@ -205,6 +237,9 @@ class WorkerPool:
 
     async def run(self, job: Job, timeout: float | None = None) -> bytes:
         """The serialised answer to a job; raises the store's errors or :class:`QueryTimeout`."""
+        cached = self._cache.get(job) if self._cache else None
+        if cached is not None:
+            return cached
         limit = self.settings.query_timeout if timeout is None else timeout
         worker = await self._acquire(limit)
         with self._supervising(worker, limit):
@@ -212,6 +247,8 @@ class WorkerPool:
                 status, payload = await worker.exchange(job)
         self._release(worker)
         if status == "ok":
+            if self._cache:
+                self._cache.put(job, payload)
             return payload
         raise _ERRORS.get(status, StoreError)(payload.decode())
 
