@@ -103,7 +103,7 @@ def test_get_post_form_and_post_direct_agree(service: RunningService) -> None:
     [
         ({"method": "PUT", "params": {"query": "ASK {}"}}, 405),
         ({"method": "GET", "params": [("query", "ASK {}"), ("query", "ASK {}")]}, 400),
-        ({"method": "GET", "params": {}}, 400),
+        ({"method": "POST", "data": {"default-graph-uri": "http://example.org/g"}}, 400),
         ({"method": "GET", "params": {"query": "ASK {"}}, 400),
         ({"method": "POST", "content": b"ASK {}", "headers": {"Content-Type": "text/plain"}}, 415),
         ({"method": "POST", "content": b"query=ASK%20%7B%7D"}, 415),
@@ -127,6 +127,17 @@ def test_requests_the_protocol_refuses(
     answer = httpx.request(method, f"{service.url}/sparql", **request_options)
     assert answer.status_code == status
     assert answer.text.strip(), "every refusal says why"
+
+
+def test_a_get_without_a_query_describes_the_service(service: RunningService) -> None:
+    answer = httpx.get(f"{service.url}/sparql", headers={"Accept": "text/turtle"})
+    assert answer.status_code == 200
+    triples = {str(t) for t in ox.parse(answer.content, format=ox.RdfFormat.TURTLE)}
+    sd = "http://www.w3.org/ns/sparql-service-description#"
+    endpoint = f"<{service.url}/sparql>"
+    assert f"{endpoint} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{sd}Service>" in triples
+    assert f"{endpoint} <{sd}feature> <{sd}UnionDefaultGraph>" in triples
+    assert sum(f"<{sd}resultFormat>" in triple for triple in triples) == 8
 
 
 def test_a_malformed_query_gets_the_parser_message(service: RunningService) -> None:

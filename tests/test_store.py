@@ -236,3 +236,23 @@ def test_the_answer_cache_keeps_recent_answers_within_its_budget() -> None:
         cache.put(Job(f"SELECT ({number} AS ?n) {{}}", "json"), b"x" * 10)
     assert cache.size <= 160
     assert cache.get(second) is None
+
+
+def test_one_setting_moves_every_minted_iri() -> None:
+    from udsyn.loading import shipped_sources
+    from udsyn.questions import shipped_questions
+    from udsyn.store import EmbeddedStore
+
+    base = "https://data.example.dk/udsyn/"
+    moved = EmbeddedStore(base)
+    moved.add_all(read_all(shipped_sources(), base))
+    ontology = "https://w3id.org/udsyn/ontology#"
+    assert moved.ask(f"ASK {{ <{base}id/region/brasov> a <{ontology}Region> }}")
+    assert not moved.ask(f"ASK {{ <{BASE}id/region/brasov> ?p ?o }}")
+    leftover = moved.select(
+        f'SELECT ?s WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), "{BASE}id/")) }} LIMIT 1'
+    )
+    assert list(leftover) == []
+    question = shipped_questions().get("partner-regions-by-country")
+    rows = list(moved.select(question.bind({}, base)))
+    assert any(row["region"].value == f"{base}id/region/brasov" for row in rows)

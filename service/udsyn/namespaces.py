@@ -14,7 +14,7 @@ VOCABULARIES: dict[str, str] = {
     "prov": "http://www.w3.org/ns/prov#",
     "foaf": "http://xmlns.com/foaf/0.1/",
     "time": "http://www.w3.org/2006/time#",
-    "schema": "https://schema.org/",
+    "schema": "http://schema.org/",
     "dcat": "http://www.w3.org/ns/dcat#",
     "vann": "http://purl.org/vocab/vann/",
     "sh": "http://www.w3.org/ns/shacl#",

@@ -3,13 +3,15 @@
 Queries come by GET, by POST form-encoded, or by POST ``application/sparql-query``; the
 dataset by ``default-graph-uri`` and ``named-graph-uri``. The answer's format is negotiated
 from ``Accept`` (q-values honoured) unless a ``format`` parameter names one. SPARQL Update is
-not accepted here.
+not accepted here. A GET without a query answers with the endpoint's SPARQL 1.1 Service
+Description.
 """
 
 from __future__ import annotations
 
 from urllib.parse import parse_qs
 
+import pyoxigraph as ox
 from fastapi import APIRouter, Request, Response
 from starlette.datastructures import QueryParams
 
@@ -20,6 +22,18 @@ from udsyn.workers import Job
 
 router = APIRouter(tags=["SPARQL"])
 
+SD = "http://www.w3.org/ns/sparql-service-description#"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_FORMAT_IRIS = {
+    "json": "http://www.w3.org/ns/formats/SPARQL_Results_JSON",
+    "xml": "http://www.w3.org/ns/formats/SPARQL_Results_XML",
+    "csv": "http://www.w3.org/ns/formats/SPARQL_Results_CSV",
+    "tsv": "http://www.w3.org/ns/formats/SPARQL_Results_TSV",
+    "turtle": "http://www.w3.org/ns/formats/Turtle",
+    "ntriples": "http://www.w3.org/ns/formats/N-Triples",
+    "jsonld": "http://www.w3.org/ns/formats/JSON-LD",
+    "rdfxml": "http://www.w3.org/ns/formats/RDF_XML",
+}
 FORM = "application/x-www-form-urlencoded"
 DIRECT = "application/sparql-query"
 
@@ -57,6 +71,8 @@ async def sparql_query(request: Request) -> Response:
     if "update" in parameters:
         raise ProtocolError(403, "SPARQL Update is not accepted on the public endpoint")
     queries = parameters.get("query", [])
+    if not queries and request.method == "GET":
+        return service_description(request)
     if len(queries) != 1:
         raise ProtocolError(
             400, "send exactly one query" if queries else "no query: send a 'query' parameter"
@@ -75,6 +91,31 @@ async def sparql_query(request: Request) -> Response:
         max_rows=settings.max_rows,
     )
     body = await request.app.state.pool.run(job)
+    return Response(body, media_type=answer_media_type(chosen), headers={"Vary": "Accept"})
+
+
+def service_description(request: Request) -> Response:
+    """The SPARQL 1.1 Service Description of this endpoint, in a negotiated RDF format."""
+    try:
+        chosen = negotiate(request.headers.get("accept"), GRAPH_FORMATS)
+    except NotAcceptable as refusal:
+        raise ProtocolError(406, str(refusal)) from None
+    endpoint = ox.NamedNode(str(request.url.replace(query="")))
+
+    def sd(name: str) -> ox.NamedNode:
+        return ox.NamedNode(SD + name)
+
+    triples = [
+        ox.Triple(endpoint, ox.NamedNode(RDF_TYPE), sd("Service")),
+        ox.Triple(endpoint, sd("endpoint"), endpoint),
+        ox.Triple(endpoint, sd("supportedLanguage"), sd("SPARQL11Query")),
+        ox.Triple(endpoint, sd("feature"), sd("UnionDefaultGraph")),
+        *(
+            ox.Triple(endpoint, sd("resultFormat"), ox.NamedNode(_FORMAT_IRIS[choice.name]))
+            for choice in RESULT_FORMATS + GRAPH_FORMATS
+        ),
+    ]
+    body = ox.serialize(triples, format=chosen.native, prefixes={"sd": SD})
     return Response(body, media_type=answer_media_type(chosen), headers={"Vary": "Accept"})
 
 
