@@ -256,3 +256,73 @@ def test_one_setting_moves_every_minted_iri() -> None:
     question = shipped_questions().get("partner-regions-by-country")
     rows = list(moved.select(question.bind({}, base)))
     assert any(row["region"].value == f"{base}id/region/brasov" for row in rows)
+
+
+class RecordingEndpoint:
+    """A loopback HTTP server that answers like a SPARQL endpoint and records the headers."""
+
+    def __init__(self, status: int = 200, delay: float = 0.0) -> None:
+        import http.server
+        import threading
+
+        recorded: list[dict[str, str]] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                recorded.append(dict(self.headers))
+                if delay:
+                    import time
+
+                    time.sleep(delay)
+                body = b'{"head":{},"boolean":true}' if status == 200 else b"go away"
+                self.send_response(status)
+                self.send_header("Content-Type", "application/sparql-results+json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        self.recorded = recorded
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sparql"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_basic_and_bearer_auth_are_sent() -> None:
+    endpoint = RecordingEndpoint()
+    try:
+        basic = RemoteStore(BASE, RemoteEndpoint(endpoint.url, user="analyst", password="s3cret"))
+        assert basic.ask("ASK {}") is True
+        bearer = RemoteStore(BASE, RemoteEndpoint(endpoint.url, token="t0ken"))
+        assert bearer.ask("ASK {}") is True
+    finally:
+        endpoint.close()
+    assert endpoint.recorded[0]["Authorization"] == "Basic YW5hbHlzdDpzM2NyZXQ="
+    assert endpoint.recorded[1]["Authorization"] == "Bearer t0ken"
+
+
+def test_a_refused_login_is_a_clear_error() -> None:
+    endpoint = RecordingEndpoint(status=401)
+    try:
+        store = RemoteStore(BASE, RemoteEndpoint(endpoint.url, user="analyst", password="wrong"))
+        with pytest.raises(Exception, match=r"answered the query with an error \(Unauthorized\)"):
+            store.ask("ASK {}")
+    finally:
+        endpoint.close()
+
+
+def test_a_server_that_does_not_answer_in_time_is_a_clear_error() -> None:
+    endpoint = RecordingEndpoint(delay=3)
+    try:
+        store = RemoteStore(BASE, RemoteEndpoint(endpoint.url, timeout=1))
+        with pytest.raises(StoreUnavailable, match="did not answer the query within 1 s"):
+            store.ask("ASK {}")
+    finally:
+        endpoint.close()
