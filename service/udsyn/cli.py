@@ -27,7 +27,7 @@ from udsyn.formats import (
     NotAcceptable,
     by_name,
 )
-from udsyn.loading import LoadError, collect_sources, read_all, shipped_sources
+from udsyn.loading import LoadError, Source, collect_sources, read_all, shipped_sources
 from udsyn.namespaces import compact, serialisation_prefixes, with_prologue
 from udsyn.questions import ParameterError, QuestionError, shipped_questions
 from udsyn.store import Store, StoreError, open_store
@@ -121,7 +121,7 @@ def _settings(ctx: typer.Context) -> Settings:
     return ctx.obj
 
 
-def load_into(store: Store, sources: list, base_iri: str) -> int:
+def load_into(store: Store, sources: list[Source], base_iri: str) -> int:
     """Load sources into the store in one transaction, with a progress bar on a terminal."""
     with Progress(
         TextColumn("loading"),
@@ -134,7 +134,7 @@ def load_into(store: Store, sources: list, base_iri: str) -> int:
     ) as progress:
         task = progress.add_task("", total=len(sources))
 
-        def finished(source: Any) -> None:
+        def finished(source: Source) -> None:
             progress.update(task, advance=1, description=source.path.name)
 
         return store.add_all(read_all(sources, base_iri, on_file=finished))

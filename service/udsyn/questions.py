@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin
@@ -213,7 +213,7 @@ class QuestionLibrary:
     def from_files(cls, paths: list[Path]) -> QuestionLibrary:
         return cls({path.stem: read_question(path) for path in paths})
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Question]:
         return iter(self._questions.values())
 
     def __len__(self) -> int:
