@@ -10,12 +10,12 @@ run: $(VENV)/.installed  ## serve the strategy graph at http://127.0.0.1:8000
 
 test: $(VENV)/.installed-test  ## set up everything the tests need, then run them all
 	bash scripts/install-chromium
-	$(BIN)/ruff check service tests benchmarks
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check service tests benchmarks
-	$(BIN)/ruff format --check service tests benchmarks
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 benchmark: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run.py
