@@ -326,3 +326,24 @@ def test_a_server_that_does_not_answer_in_time_is_a_clear_error() -> None:
             store.ask("ASK {}")
     finally:
         endpoint.close()
+
+
+def test_a_large_remote_load_is_staged_and_published_at_once(
+    oxigraph_server, tmp_path: Path
+) -> None:
+    oxigraph_server.clear()
+    remote = RemoteStore(BASE, oxigraph_server.endpoint)
+    remote.BATCH = 3  # so a few quads take several requests
+    lines = "".join(f'<{EX}s{n}> <{EX}p> "{n}" <{EX}g{n % 2}> .\n' for n in range(10))
+    lines += f'<{EX}d> <{EX}p> "in the default graph" .\n'
+    assert load(remote, write(tmp_path, "many.nq", lines)) == 11
+    assert remote.graph_names() == {f"{EX}g0", f"{EX}g1"}
+    assert len(list(remote.quads())) == 10
+    assert remote.triple_count() == 11
+
+    before = sorted(map(str, remote.quads()))
+    broken = write(tmp_path, "broken.nq", lines.replace(f"<{EX}s8>", "<broken"))
+    with pytest.raises(LoadError):
+        load(remote, broken)
+    assert sorted(map(str, remote.quads())) == before
+    assert remote.graph_names() == {f"{EX}g0", f"{EX}g1"}

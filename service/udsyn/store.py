@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import socket
 import urllib.error
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -303,18 +305,45 @@ class RemoteStore(Store):
             yield ox.Quad(row["s"], row["p"], row["o"], row["g"])
 
     def add_all(self, quads: Iterable[ox.Quad]) -> int:
+        """Add the quads in one update request; a large load goes through staging graphs.
+
+        Servers cap request sizes (``oxigraph serve`` at 128 MiB), so a load of more than
+        one batch is written batch by batch into temporary graphs and then moved into place
+        by one final update, which the server applies as one transaction. If anything fails
+        before that, the temporary graphs are dropped and the store is as it was. Blank
+        nodes are shared within a batch of ``BATCH`` quads only.
+        """
         if not self.endpoint.update_url:
             raise StoreError(
                 f"{self.description} has no update URL (set UDSYN_UPDATE_ENDPOINT) to load data"
             )
         counter = _Counter(quads)
-        update = _insert_data(counter)  # parses everything before the server is contacted
+        batches = _batches(counter, self.BATCH)
+        first = next(batches, [])
+        second = next(batches, None)
+        if second is None:  # parsed whole before the server is contacted
+            self._update(_insert_data(first))
+            return counter.count
+        staging = f"urn:udsyn:staging:{uuid.uuid4()}:"
+        staged: set[str] = set()
+        try:
+            for batch in itertools.chain([first, second], batches):
+                self._update(_insert_data(batch, staging, staged))
+            self._update(_publish(staging, staged))
+        except BaseException:
+            if staged:
+                self._update(" ;\n".join(f"DROP SILENT GRAPH <{staging}{g}>" for g in staged))
+            raise
+        return counter.count
+
+    BATCH = 250_000
+
+    def _update(self, update: str) -> None:
         client = self._client(self.endpoint.query_url)
         client.updateEndpoint = self.endpoint.update_url
         client.setQuery(update)
         with self._talking("update"):
             client.query().response.read()
-        return counter.count
 
     def _client(self, url: str) -> SPARQLWrapper:
         client = SPARQLWrapper(url, agent="udsyn")
@@ -392,17 +421,48 @@ class _Counter:
             yield quad
 
 
-def _insert_data(quads: Iterable[ox.Quad]) -> str:
-    """One ``INSERT DATA`` request (one transaction on the server) for all the quads."""
+def _batches(quads: Iterable[ox.Quad], size: int) -> Iterator[list[ox.Quad]]:
+    batch: list[ox.Quad] = []
+    for quad in quads:
+        batch.append(quad)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+_DEFAULT = "default"  # the staging name of the default graph; named graphs use their IRI
+
+
+def _insert_data(
+    quads: Iterable[ox.Quad], staging: str | None = None, staged: set[str] | None = None
+) -> str:
+    """One ``INSERT DATA`` request for the quads, into their graphs or into staging graphs."""
     by_graph: dict[str, list[str]] = {}
     for quad in quads:
-        graph = "" if isinstance(quad.graph_name, ox.DefaultGraph) else str(quad.graph_name)
+        default = isinstance(quad.graph_name, ox.DefaultGraph)
+        graph = _DEFAULT if default else quad.graph_name.value
         by_graph.setdefault(graph, []).append(f"{quad.subject} {quad.predicate} {quad.object} .")
-    blocks = [
-        "\n".join(lines) if not graph else f"GRAPH {graph} {{\n" + "\n".join(lines) + "\n}"
-        for graph, lines in by_graph.items()
-    ]
+    blocks = []
+    for graph, lines in by_graph.items():
+        body = "\n".join(lines)
+        if staging is not None and staged is not None:
+            staged.add(graph)
+            blocks.append(f"GRAPH <{staging}{graph}> {{\n{body}\n}}")
+        else:
+            blocks.append(body if graph == _DEFAULT else f"GRAPH <{graph}> {{\n{body}\n}}")
     return "INSERT DATA {\n" + "\n".join(blocks) + "\n}"
+
+
+def _publish(staging: str, staged: set[str]) -> str:
+    """One update that moves every staging graph into its place and drops the staging graphs."""
+    operations = [
+        f"ADD <{staging}{graph}> TO {'DEFAULT' if graph == _DEFAULT else f'<{graph}>'}"
+        for graph in sorted(staged)
+    ]
+    operations += [f"DROP GRAPH <{staging}{graph}>" for graph in sorted(staged)]
+    return " ;\n".join(operations)
 
 
 def open_store(settings: Settings, *, read_only: bool = False) -> Store:
