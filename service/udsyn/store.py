@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pyoxigraph as ox
-from SPARQLWrapper import POST, SPARQLWrapper
+from SPARQLWrapper import INSERT, POST, POSTDIRECTLY, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
 from udsyn.config import RemoteEndpoint, Settings
@@ -341,7 +341,11 @@ class RemoteStore(Store):
     def _update(self, update: str) -> None:
         client = self._client(self.endpoint.query_url)
         client.updateEndpoint = self.endpoint.update_url
-        client.setQuery(update)
+        # setQuery() would scan the whole text with a regex to learn its type (seconds for a
+        # large load); the type is known, and the body goes as application/sparql-update.
+        client.queryString = update
+        client.queryType = INSERT
+        client.setRequestMethod(POSTDIRECTLY)
         with self._talking("update"):
             client.query().response.read()
 
