@@ -112,3 +112,17 @@ def test_an_unknown_question_is_404_with_the_close_names(service: RunningService
     answer = get(service, "/questions/partner-regions")
     assert answer.status_code == 404
     assert "partner-regions-by-country" in answer.json()["detail"]
+
+
+def test_concurrent_plain_json_answers_keep_the_service_up(service: RunningService) -> None:
+    import asyncio
+
+    async def many() -> list[int]:
+        async with httpx.AsyncClient(base_url=service.url, timeout=30) as client:
+            answers = await asyncio.gather(
+                *(client.get(f"/questions/{TABLE.name}") for _ in range(64))
+            )
+        return [answer.status_code for answer in answers]
+
+    assert asyncio.run(many()) == [200] * 64
+    assert get(service, "/health").status_code == 200

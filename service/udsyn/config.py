@@ -41,7 +41,7 @@ class Settings:
     port: int = 8000
     query_timeout: float = 10.0
     max_rows: int = 100_000
-    query_workers: int = 2
+    query_workers: int = 4
     answer_cache_mb: int = 64
     write_token: str | None = field(default=None, repr=False)
 

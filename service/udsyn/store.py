@@ -89,7 +89,13 @@ class Store(ABC):
                 self._run(text, info, result_format, dataset, io.BytesIO())
             raise
         answer = buffer.getvalue()
-        if capped is not None and info.form != "ASK" and _size(answer, result_format) > max_rows:
+        # Every row takes at least one byte, so only a long answer can hold too many rows.
+        if (
+            capped is not None
+            and info.form != "ASK"
+            and len(answer) > max_rows
+            and _size(answer, result_format) > max_rows
+        ):
             unit = "triples" if result_format.is_rdf else "rows"
             raise QueryFailed(
                 f"the answer has more than {max_rows} {unit}, the most this service returns; "

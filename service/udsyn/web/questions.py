@@ -9,7 +9,7 @@ the OpenAPI document with its typed parameters.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pyoxigraph as ox
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -130,9 +130,8 @@ async def answer(request: Request, question: Question) -> Response:
     headers = {"Link": link, "Vary": "Accept"}
     if chosen is PLAIN_JSON:
         body = await request.app.state.pool.run(Job(query, "json", max_rows=settings.max_rows))
-        return StreamingResponse(
-            _plain_json(question, values, body), media_type="application/json", headers=headers
-        )
+        plain = _plain_json(question, values, body)
+        return Response(plain, media_type="application/json", headers=headers)
     if chosen.name == "csv":  # a download: streamed whole, whatever its size
         headers["Content-Disposition"] = f'attachment; filename="{question.name}.csv"'
         chunks = await _started(request.app.state.pool.stream(Job(query, "csv")))
@@ -166,23 +165,20 @@ def _answer_format(request: Request, question: Question) -> Format:
         raise ProtocolError(400 if named else 406, str(refusal)) from None
 
 
-def _plain_json(question: Question, values: dict[str, str], body: bytes) -> Iterator[bytes]:
-    """SPARQL JSON results rewritten as plain rows of values, one row at a time."""
-    results = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+def _plain_json(question: Question, values: dict[str, str], body: bytes) -> bytes:
+    """SPARQL JSON results rewritten as plain rows of values."""
+    results = json.loads(body)
     head = {
         "question": question.name,
         "title": question.title,
         "query": f"/questions/{question.name}.rq",
         "parameters": values,
     }
-    if isinstance(results, ox.QueryBoolean):
-        yield json.dumps({**head, "boolean": bool(results)}).encode()
-        return
-    columns = [variable.value for variable in results.variables]
-    yield json.dumps({**head, "columns": columns})[:-1].encode() + b', "rows": ['
-    separator = b""
-    for solution in results:
-        row = {name: solution[name].value for name in columns if solution[name] is not None}
-        yield separator + json.dumps(row, ensure_ascii=False).encode()
-        separator = b", "
-    yield b"]}"
+    if "boolean" in results:
+        return json.dumps({**head, "boolean": results["boolean"]}).encode()
+    rows = [
+        {name: term["value"] for name, term in binding.items()}
+        for binding in results["results"]["bindings"]
+    ]
+    document = {**head, "columns": results["head"]["vars"], "rows": rows}
+    return json.dumps(document, ensure_ascii=False).encode()
