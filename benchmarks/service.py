@@ -68,7 +68,7 @@ SPARQL_JSON = {"Accept": "application/sparql-results+json"}
 SERVERS = {
     "udsyn": (True, True),
     "udsyn, no cache": (True, True),
-    "udsyn, no cache, 4 workers": (False, True),
+    "udsyn, no cache, 2 workers": (False, True),
     "oxigraph": (True, True),
     "rdflib": (True, False),
 }
@@ -445,8 +445,8 @@ def servers_for(folder: Path) -> dict[str, Server]:
         Server("udsyn", [str(UDSYN), "serve"], "/sparql", "/health", env=udsyn),
         Server("udsyn, no cache", [str(UDSYN), "serve"], "/sparql", "/health", env=no_cache),
         Server(
-            "udsyn, no cache, 4 workers", [str(UDSYN), "serve"], "/sparql", "/health",
-            env={**no_cache, "UDSYN_QUERY_WORKERS": "4"},
+            "udsyn, no cache, 2 workers", [str(UDSYN), "serve"], "/sparql", "/health",
+            env={**no_cache, "UDSYN_QUERY_WORKERS": "2"},
         ),
         Server(
             "oxigraph", [str(OXIGRAPH), "serve", "--location", str(folder / "oxigraph"),
@@ -829,7 +829,7 @@ def report(results: list[DatasetResult], plan: Plan) -> str:
     lines = [
         "## The web service under load",
         "",
-        "`python benchmarks/service.py`: udsyn (`udsyn serve`, 2 query workers; as configured "
+        "`python benchmarks/service.py`: udsyn (`udsyn serve`, 4 query workers; as configured "
         "by default, with its answer cache, and with `UDSYN_ANSWER_CACHE_MB=0`, so that every "
         "request runs its query), `oxigraph serve --union-default-graph` and rdflib-endpoint "
         "over the same quads, one server at a "
