@@ -49,6 +49,8 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+from readme import write_between
+
 from udsyn.questions import shipped_questions
 
 HERE = Path(__file__).resolve().parent
@@ -852,16 +854,8 @@ def report(results: list[DatasetResult], plan: Plan) -> str:
 
 
 def write_readme(section: str, readme: Path = README) -> None:
-    """Replace what lies between the service markers (appended if absent), in one quick step."""
-    text = readme.read_text(encoding="utf-8") if readme.exists() else ""
-    block = f"{START}\n{section}{END}"
-    if START in text and END in text:
-        before, _, rest = text.partition(START)
-        _, _, after = rest.partition(END)
-        text = before + block + after
-    else:
-        text = text.rstrip("\n") + ("\n\n" if text else "") + block + "\n"
-    readme.write_text(text, encoding="utf-8")
+    """Put the results between this benchmark's markers in the README."""
+    write_between(readme, START, END, section)
 
 
 def say(line: str) -> None:

@@ -40,6 +40,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import rdflib
 from rdflib.plugins.sparql import prepareQuery
+from readme import write_between
 
 from udsyn.config import RemoteEndpoint
 from udsyn.formats import RESULT_FORMATS, by_name
@@ -561,16 +562,8 @@ def report(results: list[SizeResult], queries: list[Query], plans: dict[str, str
 
 
 def write_readme(table: str, readme: Path = README) -> None:
-    """Replace what lies between the result markers (or append the markers and the table)."""
-    text = readme.read_text(encoding="utf-8") if readme.exists() else ""
-    block = f"{START}\n{table}\n{END}"
-    if START in text and END in text:
-        before, _, rest = text.partition(START)
-        _, _, after = rest.partition(END)
-        text = before + block + after
-    else:
-        text = text.rstrip("\n") + ("\n\n" if text else "") + block + "\n"
-    readme.write_text(text, encoding="utf-8")
+    """Put the results between this benchmark's markers in the README."""
+    write_between(readme, START, END, table + "\n")
 
 
 # -- entry ------------------------------------------------------------------------------------
