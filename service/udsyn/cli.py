@@ -392,10 +392,7 @@ def _print_answer(settings: Settings, sparql: str, output: str) -> None:
         if output == "table" and graph_answer:
             output = "turtle"
         if output == "table":
-            solutions = ox.parse_query_results(
-                store.query(sparql, RESULT_FORMATS[0]), format=ox.QueryResultsFormat.JSON
-            )
-            _print_table(solutions, settings.base_iri)
+            _print_table(store.select(sparql), settings.base_iri)
             if store.is_empty():
                 err.print("the store is empty: run `udsyn load --shipped` or `udsyn serve`")
             return

@@ -27,7 +27,7 @@ from urllib.parse import urljoin
 from pyoxigraph import Literal, NamedNode
 
 from udsyn.shipped import query_files
-from udsyn.sparql import insert_values, tokens
+from udsyn.sparql import QueryRefused, insert_values, inspect
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 _HEADER = re.compile(r"^#\s*(title|description|param):\s*(.*)$")
@@ -175,13 +175,10 @@ def read_question(path: Path) -> Question:
     for required in ("title", "description"):
         if not fields.get(required):
             raise QuestionError(f"{path}: the header has no '# {required}:' line")
-    form = next(
-        (token.keyword for token in tokens(text) if token.keyword in ("SELECT", "ASK",
-                                                                      "CONSTRUCT", "DESCRIBE")),
-        "",
-    )  # fmt: skip
-    if not form:
-        raise QuestionError(f"{path}: no SELECT, ASK, CONSTRUCT or DESCRIBE query found")
+    try:
+        form = inspect(text).form
+    except QueryRefused as refusal:
+        raise QuestionError(f"{path}: {refusal}") from None
     title, description = fields["title"], fields["description"]
     return Question(path.stem, title, description, tuple(parameters), text, form)
 

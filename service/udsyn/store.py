@@ -127,8 +127,10 @@ class Store(ABC):
                 )
         return info
 
-    def select(self, text: str, dataset: Dataset | None = None) -> ox.QuerySolutions:
-        """The solutions of a SELECT query, as pyoxigraph terms."""
+    def select(
+        self, text: str, dataset: Dataset | None = None
+    ) -> ox.QuerySolutions | ox.QueryBoolean:
+        """The solutions of a SELECT query as pyoxigraph terms (an ASK gives its boolean)."""
         answer = self.query(text, JSON_RESULTS, dataset)
         return ox.parse_query_results(answer, format=ox.QueryResultsFormat.JSON)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from udsyn.formats import Format
+from udsyn.formats import Format, NotAcceptable, by_name, negotiate
 from udsyn.questions import ParameterError, QuestionError
 from udsyn.store import QueryFailed, StoreError, StoreUnavailable
 from udsyn.workers import QueryTimeout, ServiceBusy
@@ -27,6 +27,18 @@ _STATUS_BY_ERROR: tuple[tuple[type[StoreError], int], ...] = (
     (StoreUnavailable, 503),
     (StoreError, 502),
 )
+
+
+def choose_format(accept: str | None, named: str | None, choices: tuple[Format, ...]) -> Format:
+    """The answer format: the one ``named`` (a ``format`` parameter) or the best for ``accept``.
+
+    A named format that is not among the choices is a 400; an Accept header none of them
+    satisfies is a 406.
+    """
+    try:
+        return by_name(named, choices) if named else negotiate(accept, choices)
+    except NotAcceptable as refusal:
+        raise ProtocolError(400 if named else 406, str(refusal)) from None
 
 
 def answer_media_type(chosen: Format) -> str:

@@ -15,9 +15,9 @@ import pyoxigraph as ox
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
-from udsyn.formats import GRAPH_FORMATS, RESULT_FORMATS, Format, NotAcceptable, by_name, negotiate
+from udsyn.formats import GRAPH_FORMATS, RESULT_FORMATS, Format
 from udsyn.questions import Question, QuestionLibrary
-from udsyn.web.errors import ProtocolError, answer_media_type
+from udsyn.web.errors import answer_media_type, choose_format
 from udsyn.workers import Job
 
 router = APIRouter(tags=["questions"])
@@ -155,14 +155,7 @@ async def _started(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
 def _answer_format(request: Request, question: Question) -> Format:
     choices = GRAPH_CHOICES if question.form in ("CONSTRUCT", "DESCRIBE") else TABLE_CHOICES
     named = request.query_params.get("format")
-    try:
-        if named:
-            if named == "json" and choices is TABLE_CHOICES:
-                return PLAIN_JSON
-            return by_name(named, choices)
-        return negotiate(request.headers.get("accept"), choices)
-    except NotAcceptable as refusal:
-        raise ProtocolError(400 if named else 406, str(refusal)) from None
+    return choose_format(request.headers.get("accept"), named, choices)
 
 
 def _plain_json(question: Question, values: dict[str, str], body: bytes) -> bytes:

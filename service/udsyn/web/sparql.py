@@ -15,9 +15,9 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request, Response
 from starlette.datastructures import QueryParams
 
-from udsyn.formats import GRAPH_FORMATS, RESULT_FORMATS, Format, NotAcceptable, by_name, negotiate
+from udsyn.formats import GRAPH_FORMATS, RESULT_FORMATS, Format
 from udsyn.sparql import QueryRefused, inspect
-from udsyn.web.errors import ProtocolError, answer_media_type
+from udsyn.web.errors import ProtocolError, answer_media_type, choose_format
 from udsyn.workers import Job
 
 router = APIRouter(tags=["SPARQL"])
@@ -96,10 +96,7 @@ async def sparql_query(request: Request) -> Response:
 
 def service_description(request: Request) -> Response:
     """The SPARQL 1.1 Service Description of this endpoint, in a negotiated RDF format."""
-    try:
-        chosen = negotiate(request.headers.get("accept"), GRAPH_FORMATS)
-    except NotAcceptable as refusal:
-        raise ProtocolError(406, str(refusal)) from None
+    chosen = choose_format(request.headers.get("accept"), None, GRAPH_FORMATS)
     endpoint = ox.NamedNode(str(request.url.replace(query="")))
 
     def sd(name: str) -> ox.NamedNode:
@@ -165,10 +162,5 @@ def _content_type(header: str) -> tuple[str, str]:
 
 def _answer_format(request: Request, parameters: dict[str, list[str]], form: str) -> Format:
     choices = GRAPH_FORMATS if form in ("CONSTRUCT", "DESCRIBE") else RESULT_FORMATS
-    named = parameters.get("format")
-    try:
-        if named:
-            return by_name(named[0], choices)
-        return negotiate(request.headers.get("accept"), choices)
-    except NotAcceptable as refusal:
-        raise ProtocolError(400 if named else 406, str(refusal)) from None
+    named = parameters.get("format", [None])[0]
+    return choose_format(request.headers.get("accept"), named, choices)
