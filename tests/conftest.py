@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -99,6 +100,42 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         yield RemoteStore(BASE, server.endpoint)
 
 
+class Listener:
+    """A loopback port that records every connection made to it."""
+
+    def __init__(self) -> None:
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(16)
+        self.socket.settimeout(0.2)
+        self.port = self.socket.getsockname()[1]
+        self.connections = 0
+        self._running = True
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while self._running:
+            try:
+                connection, _ = self.socket.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            connection.close()
+
+    def close(self) -> None:
+        self._running = False
+        self._thread.join()
+        self.socket.close()
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    watching = Listener()
+    yield watching
+    watching.close()
+
+
 @pytest.fixture(scope="session")
 def strategy_store() -> EmbeddedStore:
     """An in-memory store holding the shipped graph (ontology and strategy data)."""
@@ -116,21 +153,21 @@ class RunningService:
     store_path: Path
 
 
-def start_service(store_path: Path, **environment: str) -> RunningService:
+def start_service(store_path: Path, log: Path | None = None, **environment: str) -> RunningService:
+    """``udsyn serve`` on a free loopback port; its log goes to ``log`` if given."""
     port = free_port()
     env = {**os.environ, "UDSYN_STORE": str(store_path), "UDSYN_PORT": str(port), **environment}
+    errors = log.open("wb") if log else subprocess.PIPE
     process = subprocess.Popen(
-        [sys.executable, "-m", "udsyn", "serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        [sys.executable, "-m", "udsyn", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=errors
     )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_answering(f"{url}/health", seconds=60)
     except RuntimeError:
         process.kill()
-        raise RuntimeError(process.stderr.read().decode() if process.stderr else "") from None
+        said = log.read_text() if log else process.stderr.read().decode()  # type: ignore[union-attr]
+        raise RuntimeError(said) from None
     return RunningService(url, process, store_path)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 
 from .conftest import (
+    Listener,
     OxigraphServer,
     RunningService,
     start_oxigraph,
@@ -257,59 +257,35 @@ def test_the_row_limit_answers_with_a_clear_error(either: RunningService) -> Non
 # -- nothing reaches out ---------------------------------------------------------------------
 
 
-class Listener:
-    """A loopback port that records every connection made to it."""
-
-    def __init__(self) -> None:
-        self.socket = socket.socket()
-        self.socket.bind(("127.0.0.1", 0))
-        self.socket.listen(16)
-        self.socket.settimeout(0.2)
-        self.port = self.socket.getsockname()[1]
-        self.connections = 0
-        self._running = True
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while self._running:
-            try:
-                connection, _ = self.socket.accept()
-            except TimeoutError:
-                continue
-            self.connections += 1
-            connection.close()
-
-    def close(self) -> None:
-        self._running = False
-        self._thread.join()
-        self.socket.close()
-
-
-@pytest.fixture
-def listener() -> Iterator[Listener]:
-    watching = Listener()
-    yield watching
-    watching.close()
-
-
 def test_nothing_reaches_out(either: RunningService, listener: Listener) -> None:
     url = f"http://127.0.0.1:{listener.port}/data"
-    attempts = [
+    refused = [
         {"query": f"SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}"},
         {"query": f"SELECT * WHERE {{ SERVICE SILENT <{url}> {{ ?s ?p ?o }} }}"},
+        {"query": f"LOAD <{url}>"},
+        {"update": f"LOAD <{url}>"},
+        # A local-name escape once hid the SERVICE from a regex lexer, but not from the engine.
+        {"query": f"PREFIX ex: <http://e/>\nSELECT ?x WHERE {{ BIND(ex:p\\# AS ?q) "
+                  f"SERVICE <{url}> {{ ?x ?y ?z }} }}"},
+        {"query": f"PREFIX ex: <http://e/>\nSELECT ?x WHERE {{ BIND(ex:p\\' AS ?q) "
+                  f"SERVICE <{url}> {{ ?x ?y ?z }} }} # ''"},
+    ]  # fmt: skip
+    for params in refused:
+        answer = httpx.post(f"{either.url}/sparql", data=params, timeout=30)
+        assert 400 <= answer.status_code < 500, params
+        assert answer.text.strip()
+    # Graphs the store does not hold are empty graphs: answered, never fetched.
+    empty = [
         {"query": f"SELECT * FROM <{url}> WHERE {{ ?s ?p ?o }}"},
         {"query": f"SELECT * FROM NAMED <{url}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"},
         {"query": "SELECT * WHERE { ?s ?p ?o }", "default-graph-uri": url},
         {"query": "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }", "named-graph-uri": url},
-        {"query": f"LOAD <{url}>"},
-        {"update": f"LOAD <{url}>"},
         {"query": f"PREFIX x: <http://127.0.0.1:{listener.port}/> SELECT * FROM x:data {{}}"},
     ]
-    for params in attempts:
+    for params in empty:
         answer = httpx.post(f"{either.url}/sparql", data=params, timeout=30)
-        assert 400 <= answer.status_code < 500, params
-        assert answer.text.strip()
+        assert answer.status_code == 200, (params, answer.text)
+        assert answer.json()["results"]["bindings"] in ([], [{}]), params
     time.sleep(0.5)
     assert listener.connections == 0
 

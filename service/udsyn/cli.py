@@ -28,9 +28,10 @@ from udsyn.formats import (
     by_name,
 )
 from udsyn.loading import LoadError, Source, collect_sources, read_all, shipped_sources
-from udsyn.namespaces import compact, serialisation_prefixes, with_prologue
+from udsyn.namespaces import compact, serialisation_prefixes
 from udsyn.questions import ParameterError, QuestionError, shipped_questions
-from udsyn.store import Store, StoreError, open_store
+from udsyn.sparql.grammar import Term
+from udsyn.store import ServingLock, Store, StoreError, open_store
 
 app = typer.Typer(
     help="udsyn: a linked-data knowledge graph of regional international relations.",
@@ -197,7 +198,7 @@ def query(
     if (text is None) == (file is None):
         raise typer.BadParameter("give the query inline or with --file, not both")
     sparql = file.read_text(encoding="utf-8") if file else text
-    _print_answer(_settings(ctx), with_prologue(sparql or ""), output)
+    _print_answer(_settings(ctx), sparql or "", output)
 
 
 @app.command()
@@ -222,7 +223,7 @@ def ask(
         values[key.strip()] = value
     settings = _settings(ctx)
     question = shipped_questions().get(name)
-    _print_answer(settings, question.bind(values, settings.base_iri), output)
+    _print_answer(settings, question.text, output, question.bind(values, settings.base_iri))
 
 
 @app.command()
@@ -365,40 +366,46 @@ def serve(
     from udsyn.web.app import create_app
 
     settings = _settings(ctx).with_overrides(host=host, port=port, query_timeout=query_timeout)
-    store = open_store(settings)
-    try:
+    with open_store(settings) as store:
         if store.is_empty():
             count = load_into(store, shipped_sources(), settings.base_iri)
             err.print(f"loaded the shipped graph: {count} quads into {store.description}")
+    lock = None
+    if settings.remote is None and not settings.in_memory:
+        lock = ServingLock(settings.store_path)
+        lock.hold(settings.service_url)
+    try:
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_level="info",
+            access_log=access_log,
+        )
     finally:
-        store.close()
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level="info",
-        access_log=access_log,
-    )
+        if lock is not None:
+            lock.release()
 
 
 # -- output -------------------------------------------------------------------------------
 
 
-def _print_answer(settings: Settings, sparql: str, output: str) -> None:
+def _print_answer(
+    settings: Settings, sparql: str, output: str, bindings: dict[str, Term] | None = None
+) -> None:
     store = open_store(settings, read_only=True)
     try:
-        form = store.check(sparql).form
-        graph_answer = form in ("CONSTRUCT", "DESCRIBE")
+        graph_answer = store.check(sparql).returns_graph
         if output == "table" and graph_answer:
             output = "turtle"
         if output == "table":
-            _print_table(store.select(sparql), settings.base_iri)
+            _print_table(store.select(sparql, bindings=bindings), settings.base_iri)
             if store.is_empty():
                 err.print("the store is empty: run `udsyn load --shipped` or `udsyn serve`")
             return
         choices = GRAPH_FORMATS if graph_answer else RESULT_FORMATS
         chosen = by_name(output, choices)
-        answer = store.query(sparql, chosen)
+        answer = store.query(sparql, chosen, bindings=bindings)
         if chosen.name == "turtle":
             graph = ox.parse(answer, format=ox.RdfFormat.TURTLE)
             answer = ox.serialize(

@@ -42,12 +42,21 @@ class Settings:
     query_timeout: float = 10.0
     max_rows: int = 100_000
     query_workers: int = 4
+    query_memory_mb: int = 1024
+    max_request_bytes: int = 1_000_000
     answer_cache_mb: int = 64
+    public_url: str | None = None
     write_token: str | None = field(default=None, repr=False)
 
     @property
     def in_memory(self) -> bool:
         return self.remote is None and self.store_path == MEMORY
+
+    @property
+    def service_url(self) -> str:
+        """The address the service is known by: configured, else its own host and port."""
+        url = self.public_url or f"http://{self.host}:{self.port}/"
+        return url if url.endswith("/") else url + "/"
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with the given settings replaced; ``None`` values leave a setting alone."""
@@ -63,6 +72,9 @@ _ENVIRONMENT = {
     "UDSYN_QUERY_TIMEOUT": ("query_timeout", float),
     "UDSYN_MAX_ROWS": ("max_rows", int),
     "UDSYN_QUERY_WORKERS": ("query_workers", int),
+    "UDSYN_QUERY_MEMORY_MB": ("query_memory_mb", int),
+    "UDSYN_MAX_REQUEST_BYTES": ("max_request_bytes", int),
+    "UDSYN_PUBLIC_URL": ("public_url", str),
     "UDSYN_ANSWER_CACHE_MB": ("answer_cache_mb", int),
     "UDSYN_WRITE_TOKEN": ("write_token", str),
 }

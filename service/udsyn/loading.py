@@ -1,14 +1,18 @@
 """Reading RDF files into quads, with errors that say which file, line and column.
 
 All parsing uses pyoxigraph's parsers, which never fetch anything: JSON-LD remote contexts
-are refused and RDF/XML external entities are not resolved.
+are refused and RDF/XML external entities are not resolved. RDF/XML entity declarations are
+read first with expat (a real XML parser) and refused when they would expand past
+:data:`MAX_ENTITY_EXPANSION` characters or name anything outside the file.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from xml.parsers import expat
 
 from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, parse
 
@@ -86,8 +90,13 @@ def shipped_sources() -> list[Source]:
     ]
 
 
+MAX_ENTITY_EXPANSION = 1_000_000  # characters one entity reference may stand for
+
+
 def read_quads(source: Source, base_iri: str) -> Iterator[Quad]:
     """The quads of one file; relative IRIs resolve against ``base_iri``."""
+    if source.format == RdfFormat.RDF_XML:
+        check_entities(source.path)
     try:
         with source.path.open("rb") as stream:
             for quad in parse(stream, format=source.format, base_iri=base_iri):
@@ -117,3 +126,67 @@ def _located(path: Path, error: SyntaxError) -> LoadError:
     line = details[1] if len(details) > 1 else None
     column = details[2] if len(details) > 2 else None
     return LoadError(path, str(error.args[0] if error.args else error), line, column)
+
+
+class _DoctypeRead(Exception):
+    """The document type declaration has been read; the rest of the file is not needed."""
+
+
+def check_entities(path: Path) -> None:
+    """Refuse an XML file whose entities name other files or expand past the limit.
+
+    Reads only the document type declaration, with expat, which expands nothing here.
+    """
+    declared: dict[str, str] = {}
+    where: dict[str, int] = {}
+    parser = expat.ParserCreate()
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+
+    def entity(name, _parameter, value, _base, system_id, public_id, _notation) -> None:
+        if value is None or system_id or public_id:
+            raise LoadError(path, f"the entity {name!r} refers outside the file; udsyn does not "
+                            "read external entities", parser.CurrentLineNumber)  # fmt: skip
+        declared[name] = value
+        where[name] = parser.CurrentLineNumber
+
+    def end_doctype() -> None:
+        raise _DoctypeRead
+
+    parser.EntityDeclHandler = entity
+    parser.EndDoctypeDeclHandler = end_doctype
+    parser.StartElementHandler = lambda *_: end_doctype()
+    try:
+        with path.open("rb") as stream:
+            parser.ParseFile(stream)
+    except (_DoctypeRead, expat.ExpatError):
+        pass  # syntax errors are reported by the RDF/XML parser, with their place
+    sizes: dict[str, int] = {}
+    for name in declared:
+        if _expanded_size(name, declared, sizes, ()) > MAX_ENTITY_EXPANSION:
+            raise LoadError(
+                path,
+                f"the entity {name!r} expands to more than {MAX_ENTITY_EXPANSION} characters; "
+                "udsyn refuses entity expansion of that size",
+                where[name],
+            )
+
+
+_REFERENCE = re.compile(r"&([A-Za-z_:][\w.:-]*);")
+
+
+def _expanded_size(
+    name: str, declared: dict[str, str], sizes: dict[str, int], seen: tuple[str, ...]
+) -> int:
+    """How many characters a reference to ``name`` stands for once fully expanded."""
+    if name in sizes:
+        return sizes[name]
+    if name in seen or name not in declared:
+        return 0  # a cycle or a predefined entity: the XML parser refuses or keeps it small
+    value = declared[name]
+    size = len(_REFERENCE.sub("", value))
+    for reference in _REFERENCE.findall(value):
+        size += _expanded_size(reference, declared, sizes, (*seen, name))
+        if size > MAX_ENTITY_EXPANSION:
+            break
+    sizes[name] = size
+    return size

@@ -45,10 +45,3 @@ def compact(term: NamedNode | BlankNode | Literal | Triple | None, base_iri: str
 def serialisation_prefixes(base_iri: str) -> dict[str, str]:
     """Prefixes for writing Turtle and TriG: the vocabularies, and the base as ``@base``."""
     return dict(VOCABULARIES)
-
-
-def with_prologue(sparql: str) -> str:
-    """The query with ``PREFIX`` lines added for the vocabularies it does not declare."""
-    declared = " ".join(sparql.split()).upper()
-    missing = [name for name in VOCABULARIES if f"PREFIX {name.upper()}:" not in declared]
-    return "".join(f"PREFIX {name}: <{VOCABULARIES[name]}>\n" for name in missing) + sparql

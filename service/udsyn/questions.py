@@ -10,8 +10,8 @@ A question file looks like this::
     # param: lang (language) = en ; language of the labels
     SELECT ... WHERE { ... }
 
-Parameters are bound as RDF terms in a ``VALUES`` block placed first in the ``WHERE``
-group; the values are never spliced into the query text as text.
+Parameters are bound as RDF terms (SEP-0007 substitutions on the embedded store); their
+values are never spliced into the query text as text.
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ from urllib.parse import urljoin
 
 from pyoxigraph import Literal, NamedNode
 
+from udsyn.namespaces import VOCABULARIES
 from udsyn.shipped import query_files
-from udsyn.sparql import QueryRefused, insert_values, inspect
+from udsyn.sparql import QueryRefused, analyse
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 _HEADER = re.compile(r"^#\s*(title|description|param):\s*(.*)$")
@@ -131,25 +132,21 @@ class Question:
     text: str
     form: str
 
-    def bind(self, values: Mapping[str, str], base_iri: str) -> str:
-        """The query with every parameter bound (given values, else defaults)."""
+    def bind(self, values: Mapping[str, str], base_iri: str) -> dict[str, Term]:
+        """Every parameter's value as an RDF term: the given values, else the defaults."""
         known = {parameter.name for parameter in self.parameters}
         unknown = sorted(set(values) - known)
         if unknown:
             raise ParameterError(
                 unknown[0], f"{self.name} has no such parameter; it takes {sorted(known) or 'none'}"
             )
-        if not self.parameters:
-            return self.text
-        terms = []
+        terms = {}
         for parameter in self.parameters:
             value = values.get(parameter.name, parameter.default)
             if value is None:
                 raise ParameterError(parameter.name, "is required")
-            terms.append(parameter.term(value, base_iri))
-        variables = " ".join(f"?{parameter.name}" for parameter in self.parameters)
-        row = " ".join(str(term) for term in terms)
-        return insert_values(self.text, f"VALUES ({variables}) {{ ({row}) }}")
+            terms[parameter.name] = parameter.term(value, base_iri)
+        return terms
 
 
 def read_question(path: Path) -> Question:
@@ -176,7 +173,7 @@ def read_question(path: Path) -> Question:
         if not fields.get(required):
             raise QuestionError(f"{path}: the header has no '# {required}:' line")
     try:
-        form = inspect(text).form
+        form = analyse(text, prefixes=VOCABULARIES).form
     except QueryRefused as refusal:
         raise QuestionError(f"{path}: {refusal}") from None
     title, description = fields["title"], fields["description"]

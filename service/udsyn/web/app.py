@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from udsyn import __version__
 from udsyn.config import Settings
 from udsyn.questions import shipped_questions
+from udsyn.runtime.pool import WorkerPool
 from udsyn.web import page, questions, sparql
 from udsyn.web.errors import install_error_handlers
-from udsyn.workers import Job, WorkerPool
 
 DESCRIPTION = """
 A knowledge graph of regional international relations: partner regions, offices abroad,
@@ -65,9 +65,16 @@ def create_app(settings: Settings) -> FastAPI:
     page.install(app)
 
     @app.get("/health", tags=["service"], summary="Is the service answering?")
-    async def health(request: Request) -> dict:
-        """The store answers a trivial query; reports where the data lives."""
-        await request.app.state.pool.run(Job("ASK { }", "json"))
-        return {"status": "ok", "version": __version__, "workers": pool.size}
+    async def health() -> dict:
+        """A real round trip through a query worker; the workers alive and busy."""
+        state = await pool.health()
+        return {
+            "status": "ok",
+            "version": __version__,
+            "workers": state.size,
+            "workers_alive": state.alive,
+            "workers_busy": state.busy,
+            "workers_network_isolated": state.network_isolated,
+        }
 
     return app

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from starlette.requests import ClientDisconnect
 
 from udsyn.formats import Format, NotAcceptable, by_name, negotiate
 from udsyn.questions import ParameterError, QuestionError
+from udsyn.runtime.pool import QueryTimeout, QueryTooLarge, ServiceBusy
 from udsyn.store import QueryFailed, StoreError, StoreUnavailable
-from udsyn.workers import QueryTimeout, ServiceBusy
 
 
 class ProtocolError(Exception):
@@ -23,6 +24,7 @@ class ProtocolError(Exception):
 _STATUS_BY_ERROR: tuple[tuple[type[StoreError], int], ...] = (
     (QueryFailed, 400),
     (QueryTimeout, 503),
+    (QueryTooLarge, 503),
     (ServiceBusy, 503),
     (StoreUnavailable, 503),
     (StoreError, 502),
@@ -61,6 +63,14 @@ def install_error_handlers(app: FastAPI) -> None:
         status = next(code for kind, code in _STATUS_BY_ERROR if isinstance(error, kind))
         headers = {"Retry-After": "5"} if isinstance(error, ServiceBusy) else None
         return PlainTextResponse(str(error) + "\n", status_code=status, headers=headers)
+
+    @app.exception_handler(NotAcceptable)
+    async def not_acceptable(_request: Request, error: NotAcceptable) -> Response:
+        return PlainTextResponse(str(error) + "\n", status_code=406)
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_left(_request: Request, _error: ClientDisconnect) -> Response:
+        return Response(status_code=400)  # nobody is there to read it; nothing to log
 
     @app.exception_handler(ParameterError)
     async def parameter_error(_request: Request, error: ParameterError) -> Response:

@@ -16,9 +16,9 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from udsyn.formats import GRAPH_FORMATS, RESULT_FORMATS, Format
-from udsyn.questions import Question, QuestionLibrary
+from udsyn.questions import Parameter, Question, QuestionLibrary
+from udsyn.runtime.pool import Job
 from udsyn.web.errors import answer_media_type, choose_format
-from udsyn.workers import Job
 
 router = APIRouter(tags=["questions"])
 
@@ -109,7 +109,7 @@ def _openapi_parameters(question: Question) -> list[dict]:
             "in": "query",
             "required": p.required,
             "description": p.description,
-            "schema": {**_SCHEMA_TYPES[p.type], **({"default": p.default} if p.default else {})},
+            "schema": {**_SCHEMA_TYPES[p.type], **({"default": _typed(p)} if p.default else {})},
         }
         for p in question.parameters
     ]
@@ -120,24 +120,37 @@ def _openapi_parameters(question: Question) -> list[dict]:
     return parameters
 
 
+def _typed(parameter: Parameter) -> str | int | bool | None:
+    """A parameter's default as the JSON type its schema declares."""
+    if parameter.type == "integer" and parameter.default is not None:
+        return int(parameter.default)
+    if parameter.type == "boolean" and parameter.default is not None:
+        return parameter.default.lower() == "true"
+    return parameter.default
+
+
 async def answer(request: Request, question: Question) -> Response:
     """Run a question with the request's parameters, in the negotiated format."""
     settings = request.app.state.settings
     values = {k: v for k, v in request.query_params.items() if k != "format"}
-    query = question.bind(values, settings.base_iri)
+    bindings = tuple(question.bind(values, settings.base_iri).items())
     chosen = _answer_format(request, question)
     link = f'</questions/{question.name}.rq>; rel="describedby"; type="application/sparql-query"'
     headers = {"Link": link, "Vary": "Accept"}
     if chosen is PLAIN_JSON:
-        body = await request.app.state.pool.run(Job(query, "json", max_rows=settings.max_rows))
-        plain = _plain_json(question, values, body)
+        job = Job(question.text, "json", max_rows=settings.max_rows, bindings=bindings)
+        answer = await request.app.state.pool.run(job)
+        plain = _plain_json(question, values, answer.body)
         return Response(plain, media_type="application/json", headers=headers)
     if chosen.name == "csv":  # a download: streamed whole, whatever its size
         headers["Content-Disposition"] = f'attachment; filename="{question.name}.csv"'
-        chunks = await _started(request.app.state.pool.stream(Job(query, "csv")))
+        job = Job(question.text, "csv", bindings=bindings)
+        chunks = await _started(request.app.state.pool.stream(job))
         return StreamingResponse(chunks, media_type=answer_media_type(chosen), headers=headers)
-    body = await request.app.state.pool.run(Job(query, chosen.name, max_rows=settings.max_rows))
-    return Response(body, media_type=answer_media_type(chosen), headers=headers)
+    job = Job(question.text, chosen.name, chosen.name, max_rows=settings.max_rows,
+              bindings=bindings)  # fmt: skip
+    answer = await request.app.state.pool.run(job)
+    return Response(answer.body, media_type=answer_media_type(chosen), headers=headers)
 
 
 async def _started(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

@@ -1,10 +1,13 @@
 """``/sparql``: the SPARQL 1.1 Protocol query operation.
 
 Queries come by GET, by POST form-encoded, or by POST ``application/sparql-query``; the
-dataset by ``default-graph-uri`` and ``named-graph-uri``. The answer's format is negotiated
-from ``Accept`` (q-values honoured) unless a ``format`` parameter names one. SPARQL Update is
-not accepted here. A GET without a query answers with the endpoint's SPARQL 1.1 Service
-Description.
+dataset by ``default-graph-uri`` and ``named-graph-uri`` (a graph the store does not hold is
+an empty graph). The answer's format is negotiated from ``Accept`` (q-values honoured) unless
+a ``format`` parameter names one. SPARQL Update is not accepted here. A GET without a query
+answers with the endpoint's SPARQL 1.1 Service Description.
+
+The web process never parses a query: the worker that runs it does, within the time limit.
+A request larger than the configured size is refused before it is read whole.
 """
 
 from __future__ import annotations
@@ -13,12 +16,11 @@ from urllib.parse import parse_qs
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request, Response
-from starlette.datastructures import QueryParams
 
-from udsyn.formats import GRAPH_FORMATS, RESULT_FORMATS, Format
-from udsyn.sparql import QueryRefused, inspect
+from udsyn.formats import GRAPH_FORMATS, RESULT_FORMATS, Format, by_name
+from udsyn.namespaces import VOCABULARIES
+from udsyn.runtime.pool import Job
 from udsyn.web.errors import ProtocolError, answer_media_type, choose_format
-from udsyn.workers import Job
 
 router = APIRouter(tags=["SPARQL"])
 
@@ -37,9 +39,9 @@ _FORMAT_IRIS = {
 FORM = "application/x-www-form-urlencoded"
 DIRECT = "application/sparql-query"
 
-_PARAMETERS = [
+_QUERY_PARAMETERS = [
     {"name": "query", "in": "query", "schema": {"type": "string"},
-     "description": "The SPARQL query (GET, or POST with a form body)."},
+     "description": "The SPARQL query; without it, the service description."},
     {"name": "default-graph-uri", "in": "query", "schema": {"type": "array", "items": {
         "type": "string"}}, "description": "Graphs that make up the default graph."},
     {"name": "named-graph-uri", "in": "query", "schema": {"type": "array", "items": {
@@ -48,56 +50,108 @@ _PARAMETERS = [
      "Answer format, overriding Accept: json, xml, csv, tsv (SELECT, ASK); turtle, "
      "ntriples, jsonld, rdfxml (CONSTRUCT, DESCRIBE)."},
 ]  # fmt: skip
+_ANSWERS = {
+    "200": {"description": "The answer, in the negotiated format.",
+            "content": {f.media_type: {"schema": {"type": "string"}}
+                        for f in RESULT_FORMATS + GRAPH_FORMATS}},
+    "400": {"description": "A malformed or refused query, with the reason."},
+    "406": {"description": "No format the client accepts fits the answer."},
+    "413": {"description": "The request is larger than the service accepts."},
+    "503": {"description": "The query ran too long or needed too much memory."},
+}  # fmt: skip
 
 
-@router.api_route(
+@router.get(
     "/sparql",
-    methods=["GET", "POST"],
-    summary="SPARQL 1.1 query endpoint",
-    openapi_extra={
-        "parameters": _PARAMETERS,
-        "requestBody": {
-            "content": {
-                DIRECT: {"schema": {"type": "string"}},
-                FORM: {"schema": {"type": "object", "properties": {"query": {"type": "string"}}}},
-            }
-        },
-    },
+    summary="SPARQL 1.1 query by GET",
+    operation_id="sparql_query_get",
+    openapi_extra={"parameters": _QUERY_PARAMETERS, "responses": _ANSWERS},
     response_class=Response,
 )
-async def sparql_query(request: Request) -> Response:
+async def sparql_get(request: Request) -> Response:
     """Answer one SPARQL query over the store (SELECT, ASK, CONSTRUCT, DESCRIBE)."""
-    parameters = await _protocol_parameters(request)
+    settings = request.app.state.settings
+    if len(request.scope["query_string"]) > settings.max_request_bytes:
+        raise ProtocolError(414, f"the query string is longer than {settings.max_request_bytes}"
+                            " bytes; send the query by POST")  # fmt: skip
+    parameters = _multi(request)
     if "update" in parameters:
         raise ProtocolError(403, "SPARQL Update is not accepted on the public endpoint")
-    queries = parameters.get("query", [])
-    if not queries and request.method == "GET":
+    if not parameters.get("query"):
         return service_description(request)
+    return await _answer(request, parameters)
+
+
+@router.post(
+    "/sparql",
+    summary="SPARQL 1.1 query by POST",
+    operation_id="sparql_query_post",
+    openapi_extra={
+        "parameters": _QUERY_PARAMETERS[1:],
+        "requestBody": {
+            "required": True,
+            "content": {
+                DIRECT: {"schema": {"type": "string"}},
+                FORM: {"schema": {"type": "object", "properties": {"query": {"type": "string"}},
+                                  "required": ["query"]}},
+            },
+        },
+        "responses": _ANSWERS,
+    },
+    response_class=Response,
+)  # fmt: skip
+async def sparql_post(request: Request) -> Response:
+    """Answer one SPARQL query sent in the body (form-encoded or ``application/sparql-query``)."""
+    parameters = _multi(request)
+    media_type, charset = _content_type(request.headers.get("content-type", ""))
+    if media_type == "application/sparql-update" or "update" in parameters:
+        raise ProtocolError(403, "SPARQL Update is not accepted on the public endpoint")
+    if media_type not in (FORM, DIRECT):
+        raise ProtocolError(
+            415, f"a POST body must be {FORM} or {DIRECT}, not {media_type or 'untyped'}"
+        )
+    if charset not in ("", "utf-8"):
+        raise ProtocolError(415, f"the body must be UTF-8, not {charset}")
+    text = await _read_body(request)
+    if media_type == FORM:
+        for name, values in parse_qs(text, keep_blank_values=True).items():
+            parameters.setdefault(name, []).extend(values)
+        if "update" in parameters:
+            raise ProtocolError(403, "SPARQL Update is not accepted on the public endpoint")
+    else:
+        parameters.setdefault("query", []).append(text)
+    return await _answer(request, parameters)
+
+
+async def _answer(request: Request, parameters: dict[str, list[str]]) -> Response:
+    queries = parameters.get("query", [])
     if len(queries) != 1:
         raise ProtocolError(
             400, "send exactly one query" if queries else "no query: send a 'query' parameter"
         )
     settings = request.app.state.settings
-    try:
-        form = inspect(queries[0], settings.base_iri).form
-    except QueryRefused as refusal:
-        raise ProtocolError(400, str(refusal)) from None
-    chosen = _answer_format(request, parameters, form)
+    table, graph, refusal = _answer_formats(request, parameters)
     job = Job(
         queries[0],
-        chosen.name,
+        table.name if table else None,
+        graph.name if graph else None,
         tuple(parameters.get("default-graph-uri", ())),
         tuple(parameters.get("named-graph-uri", ())),
         max_rows=settings.max_rows,
+        refusal=refusal,
     )
-    body = await request.app.state.pool.run(job)
-    return Response(body, media_type=answer_media_type(chosen), headers={"Vary": "Accept"})
+    answer = await request.app.state.pool.run(job)
+    chosen = by_name(answer.format, RESULT_FORMATS + GRAPH_FORMATS)
+    return Response(answer.body, media_type=answer_media_type(chosen), headers={"Vary": "Accept"})
 
 
 def service_description(request: Request) -> Response:
-    """The SPARQL 1.1 Service Description of this endpoint, in a negotiated RDF format."""
+    """The SPARQL 1.1 Service Description of this endpoint, in a negotiated RDF format.
+
+    The endpoint's IRI is the configured public address, never the request's Host header.
+    """
     chosen = choose_format(request.headers.get("accept"), None, GRAPH_FORMATS)
-    endpoint = ox.NamedNode(str(request.url.replace(query="")))
+    endpoint = ox.NamedNode(request.app.state.settings.service_url + "sparql")
 
     def sd(name: str) -> ox.NamedNode:
         return ox.NamedNode(SD + name)
@@ -112,40 +166,30 @@ def service_description(request: Request) -> Response:
             for choice in RESULT_FORMATS + GRAPH_FORMATS
         ),
     ]
-    body = ox.serialize(triples, format=chosen.native, prefixes={"sd": SD})
+    body = ox.serialize(triples, format=chosen.native, prefixes={"sd": SD, **VOCABULARIES})
     return Response(body, media_type=answer_media_type(chosen), headers={"Vary": "Accept"})
 
 
-async def _protocol_parameters(request: Request) -> dict[str, list[str]]:
-    """The protocol's parameters from the URL and, for POST, from the body."""
-    parameters = _multi(request.query_params)
-    if request.method != "POST":
-        return parameters
-    media_type, charset = _content_type(request.headers.get("content-type", ""))
-    if charset not in ("", "utf-8"):
-        raise ProtocolError(415, f"the body must be UTF-8, not {charset}")
-    body = await request.body()
+async def _read_body(request: Request) -> str:
+    """The body as text, refused with 413 as soon as it passes the configured size."""
+    limit = request.app.state.settings.max_request_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ProtocolError(413, f"the request body is larger than {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise ProtocolError(413, f"the request body is larger than {limit} bytes")
     try:
-        text = body.decode("utf-8")
+        return body.decode("utf-8")
     except UnicodeDecodeError:
         raise ProtocolError(400, "the body is not valid UTF-8") from None
-    if media_type == FORM:
-        for name, values in parse_qs(text, keep_blank_values=True).items():
-            parameters.setdefault(name, []).extend(values)
-    elif media_type == DIRECT:
-        parameters.setdefault("query", []).append(text)
-    elif media_type == "application/sparql-update":
-        raise ProtocolError(403, "SPARQL Update is not accepted on the public endpoint")
-    else:
-        raise ProtocolError(
-            415, f"a POST body must be {FORM} or {DIRECT}, not {media_type or 'untyped'}"
-        )
-    return parameters
 
 
-def _multi(params: QueryParams) -> dict[str, list[str]]:
+def _multi(request: Request) -> dict[str, list[str]]:
     grouped: dict[str, list[str]] = {}
-    for name, value in params.multi_items():
+    for name, value in request.query_params.multi_items():
         grouped.setdefault(name, []).append(value)
     return grouped
 
@@ -160,7 +204,24 @@ def _content_type(header: str) -> tuple[str, str]:
     return media_type.lower(), charset
 
 
-def _answer_format(request: Request, parameters: dict[str, list[str]], form: str) -> Format:
-    choices = GRAPH_FORMATS if form in ("CONSTRUCT", "DESCRIBE") else RESULT_FORMATS
+def _answer_formats(
+    request: Request, parameters: dict[str, list[str]]
+) -> tuple[Format | None, Format | None, str]:
+    """The answer format for solutions and for graphs; the worker picks by the query's form.
+
+    A kind no acceptable format fits gets ``None`` and the reason, told to the client only
+    if the query is of that kind; if neither kind fits, the request is refused here.
+    """
+    accept = request.headers.get("accept")
     named = parameters.get("format", [None])[0]
-    return choose_format(request.headers.get("accept"), named, choices)
+    chosen: list[Format | None] = []
+    refusals: list[ProtocolError] = []
+    for choices in (RESULT_FORMATS, GRAPH_FORMATS):
+        try:
+            chosen.append(choose_format(accept, named, choices))
+        except ProtocolError as refusal:
+            chosen.append(None)
+            refusals.append(refusal)
+    if len(refusals) == 2:
+        raise refusals[0]
+    return chosen[0], chosen[1], refusals[0].message if refusals else ""

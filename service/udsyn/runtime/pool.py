@@ -2,14 +2,17 @@
 
 A query that runs past its time limit cannot be interrupted inside a thread, so the service
 runs every query in a worker process with its own store handle (the embedded store opened
-read-only, or the remote server). When a query overruns, its worker is killed and replaced;
-the other workers go on answering.
+read-only, or the remote server). A worker parses its queries itself, so the time limit
+covers the parse; on the embedded store it has no network at all, and its memory is capped.
+When a query overruns, its worker is killed and replaced; the other workers go on answering.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import logging
 import multiprocessing
 import pickle
 import socket
@@ -20,15 +23,13 @@ from dataclasses import dataclass, replace
 from multiprocessing.process import BaseProcess
 
 from udsyn.config import Settings
-from udsyn.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS, by_name
-from udsyn.store import Dataset, QueryFailed, StoreError, StoreUnavailable, open_store
+from udsyn.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS, NotAcceptable, by_name
+from udsyn.runtime import sandbox
+from udsyn.sparql.grammar import Term
+from udsyn.store import Dataset, QueryFailed, Store, StoreError, StoreUnavailable, open_store
 
+log = logging.getLogger("udsyn")
 _ALL_FORMATS = RESULT_FORMATS + GRAPH_FORMATS + DATASET_FORMATS
-_ERRORS: dict[str, type[StoreError]] = {
-    "failed": QueryFailed,
-    "unavailable": StoreUnavailable,
-    "error": StoreError,
-}
 
 
 class QueryTimeout(StoreError):
@@ -39,23 +40,68 @@ class ServiceBusy(StoreError):
     """Every worker stayed busy for longer than a request may wait."""
 
 
+class QueryTooLarge(StoreError):
+    """A query needed more memory than a worker may use, or stopped its worker."""
+
+
+_ERRORS: dict[str, type[Exception]] = {
+    "failed": QueryFailed,
+    "unavailable": StoreUnavailable,
+    "error": StoreError,
+    "unacceptable": NotAcceptable,
+    "memory": QueryTooLarge,
+}
+
+
 @dataclass(frozen=True)
 class Job:
-    """One query for a worker: its text, the answer format's name, and the dataset."""
+    """One query for a worker.
+
+    ``format`` names the answer format for SELECT and ASK, ``graph_format`` the one for
+    CONSTRUCT and DESCRIBE (the worker learns the form from its parse); a ``None`` format
+    means none the client accepts fits that form, and ``refusal`` says so. ``bindings`` give
+    variables their values.
+    """
 
     text: str
-    format: str
+    format: str | None
+    graph_format: str | None = None
     default_graphs: Sequence[str] = ()
     named_graphs: Sequence[str] = ()
     max_rows: int | None = None
+    bindings: tuple[tuple[str, Term], ...] = ()
+    refusal: str = ""
     stream: bool = False
+
+    @property
+    def digest(self) -> bytes:
+        """A fixed-size key for the job, whatever the length of its text."""
+        return hashlib.blake2b(pickle.dumps(self), digest_size=16).digest()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A serialised answer and the name of its format."""
+
+    body: bytes
+    format: str
+
+
+@dataclass(frozen=True)
+class Health:
+    """What the pool knows of its workers after a round trip through one of them."""
+
+    size: int
+    alive: int
+    busy: int
+    network_isolated: bool
 
 
 _CHUNK = 1 << 16
 
 # Frames on a worker's socket: a status byte and a 4-byte length, then the payload.
 _HEADER = struct.Struct("!BI")
-_STATUSES = ("ok", "failed", "unavailable", "error", "ready", "chunk")
+_STATUSES = ("ok", "failed", "unavailable", "error", "ready", "chunk", "unacceptable", "memory")
 
 
 def _write_frame(channel: socket.socket, status: str, payload: bytes) -> None:
@@ -72,14 +118,26 @@ def _read_exactly(channel: socket.socket, size: int) -> bytes:
     return bytes(chunks)
 
 
+# -- inside a worker ------------------------------------------------------------------------
+
+
 def _worker_main(channel: socket.socket, settings: Settings) -> None:
-    """A worker's life: open the store once, then answer jobs until the channel closes."""
+    """A worker's life: give up the network, open the store, answer jobs until the end.
+
+    The "ready" frame carries why the network could not be given up ("" when it was).
+    """
+    refused = sandbox.isolate_network() if settings.remote is None else "it talks to a server"
+    sandbox.limit_memory(settings.query_memory_mb)
     try:
         store = open_store(settings, read_only=True)
     except StoreError as error:
         _write_frame(channel, "unavailable", str(error).encode())
         return
-    _write_frame(channel, "ready", b"")
+    _write_frame(channel, "ready", (refused or "").encode())
+    sandbox.run_with_large_stack(lambda: _serve_jobs(channel, store))
+
+
+def _serve_jobs(channel: socket.socket, store: Store) -> None:
     while True:
         try:
             (size,) = struct.unpack("!I", _read_exactly(channel, 4))
@@ -109,25 +167,39 @@ class _ChunkWriter:
             self.buffer.clear()
 
 
-def _answer(store, job: Job, channel: socket.socket) -> tuple[str, bytes | str]:
-    """Answer a job: whole (status "ok" with the answer) or streamed ("chunk"s, then "ok")."""
+def _answer(store: Store, job: Job, channel: socket.socket) -> tuple[str, bytes | str]:
+    """Answer a job: whole ("ok": the format's name, a newline, the answer) or streamed
+    ("chunk"s, then "ok")."""
     try:
+        info = store.check(job.text)
+        name = job.graph_format if info.returns_graph else job.format
+        if name is None:
+            return "unacceptable", job.refusal or f"no answer format fits a {info.form} query"
+        answer_format = by_name(name, _ALL_FORMATS)
         dataset = Dataset(tuple(job.default_graphs), tuple(job.named_graphs))
-        answer_format = by_name(job.format, _ALL_FORMATS)
+        bindings = dict(job.bindings)
         if job.stream:
             writer = _ChunkWriter(channel)
-            store.write_answer(job.text, answer_format, writer, dataset)
+            store.write_answer(job.text, answer_format, writer, dataset, bindings=bindings)
             writer.flush()
             return "ok", b""
-        return "ok", store.query(job.text, answer_format, dataset, max_rows=job.max_rows)
+        body = store.query(
+            job.text, answer_format, dataset, max_rows=job.max_rows, bindings=bindings
+        )
+        return "ok", name.encode() + b"\n" + body
     except QueryFailed as error:
         return "failed", str(error)
     except StoreUnavailable as error:
         return "unavailable", str(error)
     except StoreError as error:
         return "error", str(error)
+    except MemoryError:
+        return "memory", "the query needed more memory than a query may use"
     except Exception as error:  # a worker must answer, whatever happened
         return "error", f"the query failed: {type(error).__name__}: {error}"
+
+
+# -- in the service -------------------------------------------------------------------------
 
 
 class _Worker:
@@ -142,6 +214,7 @@ class _Worker:
         child_end.close()
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.network_refused = ""
 
     async def wait_ready(self, timeout: float) -> None:
         """Wait until the worker has opened its store."""
@@ -155,6 +228,7 @@ class _Worker:
         if status != "ready":
             self.stop()
             raise StoreUnavailable(message.decode())
+        self.network_refused = message.decode()
 
     async def exchange(self, job: Job) -> tuple[str, bytes]:
         assert self.writer is not None
@@ -180,30 +254,38 @@ class _Worker:
 class AnswerCache:
     """Recent answers, least recently used first out, within a budget of bytes.
 
-    Only for the embedded store: the service opens it read-only, so an answer cannot go
-    stale while the service runs. A remote server may change under the service, so answers
-    from it are never kept.
+    Keys are the jobs' digests, never their texts. Only for the embedded store: the service
+    opens it read-only, so an answer cannot go stale while the service runs. A remote server
+    may change under the service, so answers from it are never kept.
     """
+
+    _ENTRY_OVERHEAD = 200  # bytes of Python objects around each answer
 
     def __init__(self, budget: int) -> None:
         self.budget = budget
         self.size = 0
-        self._answers: OrderedDict[Job, bytes] = OrderedDict()
+        self._answers: OrderedDict[bytes, Answer] = OrderedDict()
 
-    def get(self, job: Job) -> bytes | None:
-        answer = self._answers.get(job)
+    def get(self, job: Job) -> Answer | None:
+        key = job.digest
+        answer = self._answers.get(key)
         if answer is not None:
-            self._answers.move_to_end(job)
+            self._answers.move_to_end(key)
         return answer
 
-    def put(self, job: Job, answer: bytes) -> None:
-        if len(answer) > self.budget // 16 or job in self._answers:
+    def put(self, job: Job, answer: Answer) -> None:
+        key = job.digest
+        size = self._weight(key, answer)
+        if size > self.budget // 16 or key in self._answers:
             return  # one large answer must not push out many small ones
-        self._answers[job] = answer
-        self.size += len(answer)
+        self._answers[key] = answer
+        self.size += size
         while self.size > self.budget:
-            _, dropped = self._answers.popitem(last=False)
-            self.size -= len(dropped)
+            dropped_key, dropped = self._answers.popitem(last=False)
+            self.size -= self._weight(dropped_key, dropped)
+
+    def _weight(self, key: bytes, answer: Answer) -> int:
+        return self._ENTRY_OVERHEAD + len(key) + len(answer.body)
 
 
 class WorkerPool:
@@ -227,6 +309,12 @@ class WorkerPool:
             await worker.wait_ready(timeout=60)
             self._all.add(worker)
             self._idle.put_nowait(worker)
+        refused = workers[0].network_refused
+        if self.settings.remote is None and refused:
+            log.warning(
+                "query workers could not be cut off from the network (%s); SERVICE is still "
+                "refused by the parser", refused,
+            )  # fmt: skip
 
     def stop(self) -> None:
         for task in self._starting:
@@ -235,22 +323,54 @@ class WorkerPool:
             worker.stop()
         self._all.clear()
 
-    async def run(self, job: Job, timeout: float | None = None) -> bytes:
-        """The serialised answer to a job; raises the store's errors or :class:`QueryTimeout`."""
-        cached = self._cache.get(job) if self._cache else None
-        if cached is not None:
-            return cached
+    @property
+    def workers(self) -> list[BaseProcess]:
+        """The worker processes now in the pool."""
+        return [worker.process for worker in self._all]
+
+    async def run(self, job: Job, timeout: float | None = None, *, cached: bool = True) -> Answer:
+        """The serialised answer to a job; raises the store's errors or :class:`QueryTimeout`.
+
+        A worker found dead (it died while idle, or during this job) is replaced and the job
+        is tried once more on another; a job that stops two workers is refused.
+        """
+        if cached and self._cache is not None:
+            remembered = self._cache.get(job)
+            if remembered is not None:
+                return remembered
         limit = self.settings.query_timeout if timeout is None else timeout
-        worker = await self._acquire(limit)
-        with self._supervising(worker, limit):
-            async with asyncio.timeout(limit):
-                status, payload = await worker.exchange(job)
-        self._release(worker)
-        if status == "ok":
-            if self._cache:
-                self._cache.put(job, payload)
-            return payload
-        raise _ERRORS.get(status, StoreError)(payload.decode())
+        for attempt in (1, 2):
+            worker = await self._acquire(limit)
+            try:
+                with self._supervising(worker, limit):
+                    async with asyncio.timeout(limit):
+                        status, payload = await worker.exchange(job)
+            except _WorkerDied:
+                if attempt == 1:
+                    continue
+                raise QueryTooLarge(
+                    "the query stopped its query worker twice; it needs more than the "
+                    f"{self.settings.query_memory_mb} MiB a query may use, or more stack"
+                ) from None
+            self._release(worker)
+            break
+        if status != "ok":
+            raise _ERRORS.get(status, StoreError)(payload.decode())
+        name, _, body = payload.partition(b"\n")
+        answer = Answer(body, name.decode())
+        if cached and self._cache is not None:
+            self._cache.put(job, answer)
+        return answer
+
+    async def health(self) -> Health:
+        """A real round trip through a worker (never the cache), then the pool's state."""
+        await self.run(Job("ASK {}", "json"), cached=False)
+        alive = sum(1 for worker in self._all if worker.process.is_alive())
+        idle = self._idle.qsize() if self._idle is not None else 0
+        isolated = self.settings.remote is None and not any(
+            worker.network_refused for worker in self._all
+        )
+        return Health(self.size, alive, max(0, len(self._all) - idle), isolated)
 
     async def stream(self, job: Job, timeout: float | None = None) -> AsyncIterator[bytes]:
         """The answer in chunks as the worker produces them, for downloads of any size.
@@ -271,6 +391,8 @@ class WorkerPool:
                     async with asyncio.timeout(limit):
                         status, payload = await worker.receive()
             finished = True
+        except _WorkerDied:
+            raise StoreError("the query worker stopped unexpectedly; try again") from None
         finally:
             if finished:
                 self._release(worker)
@@ -280,10 +402,15 @@ class WorkerPool:
             raise _ERRORS.get(status, StoreError)(payload.decode())
 
     async def _acquire(self, limit: float) -> _Worker:
+        """An idle worker that is still alive; dead ones found on the way are replaced."""
         assert self._idle is not None, "the pool has not been started"
         try:
             async with asyncio.timeout(limit):
-                return await self._idle.get()
+                while True:
+                    worker = await self._idle.get()
+                    if worker.process.is_alive():
+                        return worker
+                    self._replace(worker)
         except TimeoutError:
             raise ServiceBusy(
                 f"all {self.size} query workers stayed busy for {limit:g} s; try again later"
@@ -309,9 +436,7 @@ class WorkerPool:
             ) from None
         except (EOFError, OSError, asyncio.IncompleteReadError):
             self._replace(worker)
-            raise StoreError(
-                "the query worker stopped unexpectedly; the query was not answered"
-            ) from None
+            raise _WorkerDied from None
 
     def _replace(self, worker: _Worker) -> None:
         """Kill a worker (it may be deep inside a query) and start a fresh one in its place."""
@@ -324,11 +449,19 @@ class WorkerPool:
         task.add_done_callback(self._starting.discard)
 
     async def _start_replacement(self) -> None:
-        worker = _Worker(self._context, self.settings)
-        try:
-            await worker.wait_ready(timeout=60)
-        except StoreError:
+        while True:
+            worker = _Worker(self._context, self.settings)
+            try:
+                await worker.wait_ready(timeout=60)
+            except StoreError as error:
+                log.error("a replacement query worker did not start: %s; trying again", error)
+                await asyncio.sleep(1)
+                continue
+            assert self._idle is not None
+            self._all.add(worker)
+            self._idle.put_nowait(worker)
             return
-        assert self._idle is not None
-        self._all.add(worker)
-        self._idle.put_nowait(worker)
+
+
+class _WorkerDied(Exception):
+    """The worker's process ended while it held a job."""

@@ -1,0 +1,1 @@
+"""What runs the queries: worker processes, each sandboxed, behind one pool."""

@@ -1,0 +1,338 @@
+"""Reading SPARQL with a real grammar, and every decision udsyn takes from the parse.
+
+The parse comes from the tree-sitter SPARQL 1.1 grammar: a C parser, linear in the length of
+the text, that never recurses in Python and gives each node its position. From it udsyn tells
+a query's form, the graphs it names (``FROM``, ``FROM NAMED``), whether it would reach out
+(``SERVICE``) or change data (SPARQL Update), how deeply it nests and how large its algebra
+is, and where the ``WHERE`` group opens (for servers that need bound parameters in the text).
+
+A text the grammar does not read completely is refused: the engine is never asked to run a
+query udsyn could not read. The engine's workers cannot reach the network either, so a
+difference between this grammar and the engine's cannot make the host fetch anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import warnings
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+import pyoxigraph as ox
+import tree_sitter_sparql
+from tree_sitter import Language, Node, Parser, Tree
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+
+QUERY_FORMS = {
+    "select_query": "SELECT",
+    "construct_query": "CONSTRUCT",
+    "describe_query": "DESCRIBE",
+    "ask_query": "ASK",
+}
+_PROLOGUE_KINDS = frozenset({"prologue", "comment", "values_clause"})
+
+# The engine's parser and evaluator recurse over the query's algebra. Nesting (brackets and
+# chained operators) and the number of algebra operators are bounded well below the depth
+# at which they exhaust a worker's stack.
+MAX_NESTING = 64
+MAX_OPERATORS = 1000
+_OPENERS = frozenset({"{", "(", "["})
+_CLOSERS = frozenset({"}", ")", "]"})
+_OPERATOR_KEYWORDS = frozenset(
+    {"UNION", "OPTIONAL", "MINUS", "BIND", "FILTER", "GRAPH", "SERVICE", "SELECT", "VALUES"}
+)
+_CHAINED = frozenset({"binary_expression", "path_sequence", "path_alternative"})
+
+
+class QueryRefused(ValueError):
+    """A query udsyn will not run, with the reason in words."""
+
+
+@dataclass(frozen=True)
+class QueryInfo:
+    """What the parse tells of a query, without running it."""
+
+    form: str
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    where_group: int = -1  # character offset just inside the WHERE group's "{"; -1: none
+
+    @property
+    def returns_graph(self) -> bool:
+        """CONSTRUCT and DESCRIBE answer with triples; SELECT and ASK with solutions."""
+        return self.form in ("CONSTRUCT", "DESCRIBE")
+
+
+def analyse(
+    text: str, base_iri: str | None = None, prefixes: Mapping[str, str] | None = None
+) -> QueryInfo:
+    """The form, datasets and WHERE group of one query; refuses anything udsyn will not run.
+
+    Refused (:class:`QueryRefused`): text the grammar does not read completely, SPARQL
+    Update, ``SERVICE``, more than one query, nesting deeper than :data:`MAX_NESTING` and
+    more than :data:`MAX_OPERATORS` algebra operators. ``prefixes`` are the prefixes a query
+    may use without declaring them. Answers are remembered by a digest of the text.
+    """
+    key = hashlib.blake2b(
+        f"{base_iri}\x00{sorted((prefixes or {}).items())}\x00{text}".encode(), digest_size=16
+    ).digest()
+    known = _CACHE.get(key)
+    if known is None:
+        known = _analyse(text, base_iri or "", dict(prefixes or {}))
+        _CACHE.put(key, known)
+    if isinstance(known, QueryRefused):
+        raise QueryRefused(str(known))
+    return known
+
+
+def bind_values(text: str, info: QueryInfo, bindings: Mapping[str, Term]) -> str:
+    """The query with its variables bound: a ``VALUES`` block first in its ``WHERE`` group.
+
+    Placed there (found by the parse, not by searching the text), the values are in scope
+    for every pattern and ``FILTER`` of the group. The values are RDF terms written by
+    pyoxigraph, so a value can only ever be a term. (pyoxigraph's SEP-0007 substitutions
+    would avoid the text, but accept only variables the query projects, and the questions'
+    parameters, such as ``?lang``, are seldom projected.)
+    """
+    if not bindings:
+        return text
+    if info.where_group < 0:
+        raise QueryRefused("the query has no WHERE group to bind parameters in")
+    names = " ".join(f"?{name}" for name in bindings)
+    row = " ".join(str(term) for term in bindings.values())
+    at = info.where_group
+    return f"{text[:at]}\n  VALUES ({names}) {{ ({row}) }}\n{text[at:]}"
+
+
+# -- parsing -------------------------------------------------------------------------------
+
+
+def _parser() -> Parser:
+    parser = getattr(_LOCAL, "parser", None)
+    if parser is None:  # a tree-sitter parser is not shared between threads
+        parser = _LOCAL.parser = Parser(_LANGUAGE)
+    return parser
+
+
+def _analyse(text: str, base: str, prefixes: dict[str, str]) -> QueryInfo | QueryRefused:
+    source = text.encode("utf-8")
+    tree = _parser().parse(source)
+    try:
+        _check_complete(tree, source)
+        return _read(tree.root_node, source, base, prefixes)
+    except QueryRefused as refusal:
+        return refusal
+
+
+def _check_complete(tree: Tree, source: bytes) -> None:
+    """Refuse a text the grammar had to recover from, naming where reading failed."""
+    if not tree.root_node.has_error:
+        return
+    broken = _first_error(tree.root_node)
+    before = source[: broken.start_byte]
+    line = before.count(b"\n") + 1
+    column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+    if broken.is_missing:
+        found = f"expected {broken.type!r}"
+    else:
+        snippet = source[broken.start_byte : broken.end_byte][:30].decode("utf-8", "replace")
+        found = f"unexpected {snippet!r}" if snippet.strip() else "unexpected end of the query"
+    raise QueryRefused(f"malformed query: error at {line}:{column}: {found}")
+
+
+def _first_error(root: Node) -> Node:
+    cursor = root.walk()
+    while True:
+        node = cursor.node
+        if node is not None and (node.is_error or node.is_missing):
+            return node
+        if node is not None and node.has_error and cursor.goto_first_child():
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return root
+
+
+def _read(root: Node, source: bytes, base: str, prefixes: dict[str, str]) -> QueryInfo:
+    forms = []
+    for child in root.named_children:
+        if child.type in QUERY_FORMS:
+            forms.append(child)
+        elif child.type not in _PROLOGUE_KINDS:
+            keyword = _text(child.children[0], source).upper() if child.children else child.type
+            raise QueryRefused(f"{keyword} is SPARQL Update; this endpoint only answers queries")
+    if not forms:
+        raise QueryRefused("no query found: expected SELECT, ASK, CONSTRUCT or DESCRIBE")
+    if len(forms) > 1:
+        raise QueryRefused("one request holds one query; found more than one")
+    for declaration in _children(root, "prologue"):
+        base, prefixes = _declare(declaration, source, base, prefixes)
+    query = forms[0]
+    _check_shape(query, source)
+    graphs: dict[str, list[str]] = {"default_graph_clause": [], "named_graph_clause": []}
+    for clause in _children(query, "dataset_clause"):
+        for target in clause.named_children:
+            graphs[target.type].append(_graph_iri(target.named_children[-1], source, base,
+                                                  prefixes))  # fmt: skip
+    return QueryInfo(
+        QUERY_FORMS[query.type],
+        tuple(graphs["default_graph_clause"]),
+        tuple(graphs["named_graph_clause"]),
+        _where_group(query, source),
+    )
+
+
+def _check_shape(query: Node, source: bytes) -> None:
+    """Refuse SERVICE, deep nesting and oversized algebra, in one walk over the parse."""
+    cursor = query.walk()
+    brackets = chained = deepest = operators = 0
+    chain_stack: list[int] = []
+    while True:
+        node = cursor.node
+        assert node is not None
+        kind = node.type
+        if kind == "service_graph_pattern":
+            raise QueryRefused("SERVICE is not allowed: udsyn never sends queries to other servers")
+        if node.child_count == 0:
+            if kind in _OPENERS:
+                brackets += 1
+            elif kind in _CLOSERS:
+                brackets -= 1
+            elif kind in _OPERATOR_KEYWORDS:
+                operators += 1
+        elif kind in _CHAINED:
+            operators += 1
+        deepest = max(deepest, brackets + chained)
+        if deepest > MAX_NESTING:
+            raise QueryRefused(
+                f"the query nests more than {MAX_NESTING} levels deep (brackets and chained "
+                "operators); flatten it"
+            )
+        if operators > MAX_OPERATORS:
+            raise QueryRefused(
+                f"the query has more than {MAX_OPERATORS} operators (UNION, OPTIONAL, FILTER, "
+                "BIND and the like); split it into smaller queries"
+            )
+        if node.child_count and cursor.goto_first_child():
+            chain_stack.append(chained)
+            chained += kind in _CHAINED
+            continue
+        while not cursor.goto_next_sibling():
+            if not chain_stack:
+                return
+            cursor.goto_parent()
+            chained = chain_stack.pop()
+
+
+def _declare(
+    prologue: Node, source: bytes, base: str, prefixes: dict[str, str]
+) -> tuple[str, dict[str, str]]:
+    prefixes = dict(prefixes)
+    for declaration in prologue.named_children:
+        iri = _children(declaration, "iri_reference")
+        if not iri:
+            continue
+        target = urljoin(base, _text(iri[0], source)[1:-1])
+        if declaration.type == "base_declaration":
+            base = target
+        elif declaration.type == "prefix_declaration":
+            namespace = _children(declaration, "namespace")
+            name = _text(namespace[0], source).rstrip(":") if namespace else ""
+            prefixes[name] = target
+    return base, prefixes
+
+
+def _graph_iri(node: Node, source: bytes, base: str, prefixes: dict[str, str]) -> str:
+    written = _text(node, source)
+    if node.type == "iri_reference":
+        return urljoin(base, written[1:-1])
+    prefix, _, local = written.partition(":")
+    if prefix not in prefixes:
+        raise QueryRefused(f"unknown prefix `{prefix}:` in FROM {written}")
+    return prefixes[prefix] + _unescape_local(local)
+
+
+def _unescape_local(local: str) -> str:
+    """A prefixed name's local part with its backslash escapes (``\\#``, ``\\'``) undone."""
+    out, escaped = [], False
+    for character in local:
+        if escaped or character != "\\":
+            out.append(character)
+            escaped = False
+        else:
+            escaped = True
+    return "".join(out)
+
+
+def _where_group(query: Node, source: bytes) -> int:
+    """The character offset just after the ``{`` that opens the query's WHERE group."""
+    where = _children(query, "where_clause")
+    holder = where[0] if where else query  # CONSTRUCT WHERE { ... } has no where_clause
+    groups = _children(holder, "group_graph_pattern") if where else [query]
+    for group in groups:
+        for child in group.children:
+            if child.type == "{":
+                return len(source[: child.end_byte].decode("utf-8"))
+    return -1
+
+
+def _children(node: Node, kind: str) -> list[Node]:
+    return [child for child in node.children if child.type == kind]
+
+
+def _text(node: Node, source: bytes) -> str:
+    return source[node.start_byte : node.end_byte].decode("utf-8")
+
+
+class _Parses:
+    """Recent analyses by digest of the text, within a budget of bytes.
+
+    Keys are 16-byte digests, never the texts; values are counted by the strings they hold.
+    """
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.size = 0
+        self._known: OrderedDict[bytes, tuple[QueryInfo | QueryRefused, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: bytes) -> QueryInfo | QueryRefused | None:
+        with self._lock:
+            known = self._known.get(key)
+            if known is None:
+                return None
+            self._known.move_to_end(key)
+            return known[0]
+
+    def put(self, key: bytes, value: QueryInfo | QueryRefused) -> None:
+        size = _ENTRY_OVERHEAD + len(key) + _weight(value)
+        if size > self.budget // 16:
+            return  # one large entry must not push out many small ones
+        with self._lock:
+            if key in self._known:
+                return
+            self._known[key] = (value, size)
+            self.size += size
+            while self.size > self.budget:
+                _, (_, dropped) = self._known.popitem(last=False)
+                self.size -= dropped
+
+
+_ENTRY_OVERHEAD = 200  # bytes of Python objects around each remembered analysis
+
+
+def _weight(value: QueryInfo | QueryRefused) -> int:
+    if isinstance(value, QueryRefused):
+        return len(str(value))
+    return sum(len(iri) for iri in (*value.default_graphs, *value.named_graphs))
+
+
+with warnings.catch_warnings():  # the binding hands over its grammar as a pointer
+    warnings.simplefilter("ignore", DeprecationWarning)
+    _LANGUAGE = Language(tree_sitter_sparql.language())
+_LOCAL = threading.local()
+_CACHE = _Parses(budget=4 * 2**20)

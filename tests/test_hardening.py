@@ -1,0 +1,361 @@
+"""The public endpoint cannot be turned against its host.
+
+Each test here is a finding of an outside probe: guard bypasses, limits that could be
+skipped, work that blocked the server or pinned its memory, workers that died or lied about
+their health. Every test talks to a real ``udsyn serve``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from openapi_spec_validator import validate
+
+from udsyn.questions import shipped_questions
+
+from .conftest import Listener, RunningService, start_service, stop_service
+
+LIMITED = {"UDSYN_QUERY_TIMEOUT": "2", "UDSYN_MAX_ROWS": "50", "UDSYN_QUERY_WORKERS": "2"}
+
+
+@pytest.fixture(scope="module")
+def hardened(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
+    """The embedded service with a 2 s time limit, 50 rows, two workers, and its log kept."""
+    folder = tmp_path_factory.mktemp("hardened")
+    running = start_service(folder / "store", log=folder / "serve.log", **LIMITED)
+    yield running
+    stop_service(running)
+
+
+def post(service: RunningService, query: str, **options) -> httpx.Response:
+    return httpx.post(f"{service.url}/sparql", data={"query": query}, timeout=30, **options)
+
+
+def worker_pids(service: RunningService) -> set[int]:
+    """The query workers: the service's child processes named by multiprocessing."""
+    children = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == service.process.pid and "spawn_main" in (
+                (entry / "cmdline").read_bytes().decode(errors="replace")
+            ):
+                children.add(int(entry.name))
+    return children
+
+
+def wait_for_workers(service: RunningService, count: int, seconds: float = 30) -> set[int]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        pids = worker_pids(service)
+        if len(pids) == count:
+            return pids
+        time.sleep(0.2)
+    raise AssertionError(f"expected {count} workers, found {worker_pids(service)}")
+
+
+# -- the row limit counts what the engine streams --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * WHERE { ?s ?p ?o } LIMIT 51",  # an explicit LIMIT no longer skips the check
+        "SELECT * WHERE { ?s ?p ?o } LIMIT 100000",
+        # The regex lexer read "# LIMIT 5" as a top-level LIMIT after the escaped name.
+        "PREFIX ex: <http://e/>\nSELECT * WHERE { BIND(ex:p\\# AS ?q) ?s ?p ?o } # LIMIT 5\n",
+        "CONSTRUCT { ?s a <urn:T> } WHERE { ?s ?p ?o }",  # 596 distinct triples, no truncation
+        "CONSTRUCT { ?a ?b ?c . ?a <urn:x> ?d } WHERE { ?a ?b ?c . ?d ?e ?f } LIMIT 50",
+        "DESCRIBE ?s WHERE { ?s a ?type }",
+    ],
+)
+def test_no_answer_passes_the_row_limit(hardened: RunningService, query: str) -> None:
+    answer = post(hardened, query)
+    assert answer.status_code == 400, answer.text[:200]
+    assert "more than 50" in answer.text
+
+
+def test_the_limit_counts_distinct_triples_not_solutions(hardened: RunningService) -> None:
+    # Thousands of solutions make one triple: the answer fits.
+    one = post(hardened, "CONSTRUCT { <urn:x> a <urn:T> } WHERE { ?s ?p ?o }",
+               headers={"Accept": "application/n-triples"})  # fmt: skip
+    assert one.status_code == 200
+    assert one.text.strip() == "<urn:x> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <urn:T> ."
+    exactly = post(hardened, "SELECT * WHERE { ?s ?p ?o } LIMIT 50", headers={"Accept": "text/csv"})
+    assert exactly.status_code == 200
+    assert len(exactly.text.strip().splitlines()) == 51
+
+
+# -- refusals on the grammar, not on a regex ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query, reason",
+    [
+        ("SELECT * WHERE { ?s ?p ?o } LIMIT 1.5", "malformed query: error at 1:36"),
+        ("SELECT * WHERE { ?s ?p ?o } LIMIT 1e5", "malformed query"),
+        ("SELECT * WHERE " + "{" * 10_000 + "}" * 10_000, "nests more than 64"),
+        ("SELECT * WHERE { BIND(" + "CONCAT(" * 1000 + "'a'" + ")" * 1000 + " AS ?x) }",
+         "nests more than 64"),
+        ("SELECT * WHERE { " + " UNION ".join(["{?s ?p ?o}"] * 20_000) + "}", "operators"),
+        ("SELECT * WHERE { ?s ?p ?o . " + "OPTIONAL { ?s ?p ?o } " * 3000 + "}", "operators"),
+    ],
+)  # fmt: skip
+def test_queries_the_engine_cannot_take_are_refused_with_400(
+    hardened: RunningService, query: str, reason: str
+) -> None:
+    before = worker_pids(hardened)
+    answer = post(hardened, query)
+    assert answer.status_code == 400
+    assert reason in answer.text
+    assert worker_pids(hardened) == before  # no worker died
+
+
+def test_a_hostile_body_is_refused_without_holding_up_the_server(
+    hardened: RunningService,
+) -> None:
+    with httpx.Client(timeout=30) as client:
+        started = time.monotonic()
+        answer = client.post(
+            f"{hardened.url}/sparql",
+            content=b"'\\" * 20_000,
+            headers={"Content-Type": "application/sparql-query"},
+        )
+        took = time.monotonic() - started
+        health = client.get(f"{hardened.url}/health")
+    assert answer.status_code == 400 and answer.text.startswith("malformed query")
+    assert took < 2.0  # within the query time limit: the parse is linear
+    assert health.status_code == 200
+
+
+def test_requests_past_the_size_limit_get_413(hardened: RunningService) -> None:
+    big = "ASK {} #" + "x" * 1_000_001
+    by_body = httpx.post(f"{hardened.url}/sparql", content=big.encode(),
+                         headers={"Content-Type": "application/sparql-query"})  # fmt: skip
+    assert by_body.status_code == 413
+    by_form = httpx.post(f"{hardened.url}/sparql", data={"query": big})
+    assert by_form.status_code == 413
+    fits = httpx.post(f"{hardened.url}/sparql", content=b"ASK {} #" + b"x" * 900_000,
+                      headers={"Content-Type": "application/sparql-query"})  # fmt: skip
+    assert fits.status_code == 200
+
+
+# -- workers ---------------------------------------------------------------------------------
+
+
+def test_an_overrunning_query_kills_its_worker_and_the_pool_keeps_its_size(
+    hardened: RunningService,
+) -> None:
+    before = wait_for_workers(hardened, 2)
+    runaway = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+    assert post(hardened, runaway).status_code == 503
+    after = wait_for_workers(hardened, 2)
+    assert len(before - after) == 1, "exactly the overrunning worker was killed"
+    for pid in before - after:
+        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text()
+    assert healthy_workers(hardened) == 2
+
+
+def healthy_workers(service: RunningService, seconds: float = 30) -> int:
+    """How many workers /health reports alive, once the pool is whole again (or in time)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        health = httpx.get(f"{service.url}/health", timeout=30).json()
+        if health["workers_alive"] == health["workers"] or time.monotonic() > deadline:
+            return health["workers_alive"]
+        time.sleep(0.2)
+
+
+def test_health_is_a_real_round_trip_and_dead_workers_are_replaced(
+    tmp_path: Path,
+) -> None:
+    service = start_service(tmp_path / "store", **LIMITED)
+    try:
+        assert httpx.get(f"{service.url}/health").status_code == 200  # cached answers now
+        for pid in wait_for_workers(service, 2):
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(0.3)
+        health = httpx.get(f"{service.url}/health", timeout=30)
+        assert health.status_code == 200, health.text  # answered by a fresh worker
+        for number in range(4):
+            answer = post(service, f"SELECT ({number} AS ?n) WHERE {{}}")
+            assert answer.status_code == 200, answer.text
+        assert healthy_workers(service) == 2
+    finally:
+        stop_service(service)
+
+
+def test_workers_report_no_network(hardened: RunningService) -> None:
+    assert httpx.get(f"{hardened.url}/health").json()["workers_network_isolated"] is True
+    service_ns = os.readlink(f"/proc/{hardened.process.pid}/ns/net")
+    for pid in worker_pids(hardened):
+        assert os.readlink(f"/proc/{pid}/ns/net") != service_ns
+
+
+def _service_query_past_every_guard(port: int, result: multiprocessing.Queue) -> None:
+    """In a fresh process: give up the network as a worker does, then run SERVICE directly."""
+    import pyoxigraph as ox
+
+    from udsyn.runtime import sandbox
+
+    refused = sandbox.isolate_network()
+    try:
+        list(ox.Store().query(f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{port}/> {{}} }}"))
+        result.put((refused, "answered"))
+    except Exception as error:
+        result.put((refused, f"{type(error).__name__}: {error}"))
+
+
+def test_a_worker_cannot_reach_the_network_even_past_the_parser(listener: Listener) -> None:
+    context = multiprocessing.get_context("spawn")
+    result = context.Queue()
+    child = context.Process(target=_service_query_past_every_guard, args=(listener.port, result))
+    child.start()
+    refused, outcome = result.get(timeout=60)
+    child.join(timeout=10)
+    assert refused is None
+    assert outcome != "answered"
+    time.sleep(0.3)
+    assert listener.connections == 0
+
+
+# -- the web process -------------------------------------------------------------------------
+
+
+def test_the_service_description_ignores_the_host_header(hardened: RunningService) -> None:
+    for host in ("evil.example", "x%zz"):
+        answer = httpx.get(f"{hardened.url}/sparql",
+                           headers={"Host": host, "Accept": "text/turtle"})  # fmt: skip
+        assert answer.status_code == 200
+        assert host not in answer.text
+        assert f"<{hardened.url}/sparql>" in answer.text
+
+
+def test_a_client_that_leaves_mid_body_leaves_no_traceback(hardened: RunningService) -> None:
+    log = hardened.store_path.parent / "serve.log"
+    before = log.read_text()
+    port = int(hardened.url.rsplit(":", 1)[1])
+    for _ in range(3):
+        with socket.create_connection(("127.0.0.1", port)) as raw:
+            raw.sendall(b"POST /sparql HTTP/1.1\r\nHost: x\r\n"
+                        b"Content-Type: application/sparql-query\r\nContent-Length: 100000\r\n"
+                        b"\r\nASK {}")  # fmt: skip
+    time.sleep(0.5)
+    assert httpx.get(f"{hardened.url}/health").status_code == 200
+    added = log.read_text()[len(before) :]
+    assert "Traceback" not in added
+
+
+def test_a_load_into_a_served_store_is_refused(hardened: RunningService, tmp_path: Path) -> None:
+    data = tmp_path / "more.ttl"
+    data.write_text("<http://e/a> <http://e/b> <http://e/c> .\n", encoding="utf-8")
+    loading = subprocess.run(
+        [sys.executable, "-m", "udsyn", "--store", str(hardened.store_path), "load", str(data)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert loading.returncode == 2
+    assert "being served by `udsyn serve`" in loading.stderr
+    assert "Traceback" not in loading.stderr
+    ask = post(hardened, "ASK { <http://e/a> ?p ?o }").json()
+    assert ask["boolean"] is False
+
+
+def test_the_openapi_document_is_valid_with_unique_operation_ids(
+    hardened: RunningService,
+) -> None:
+    document = httpx.get(f"{hardened.url}/openapi.json").json()
+    validate(document)
+    operations = [
+        operation["operationId"]
+        for path in document["paths"].values()
+        for operation in path.values()
+        if isinstance(operation, dict) and "operationId" in operation
+    ]
+    assert len(operations) == len(set(operations)) > 30
+
+
+# -- fuzzing ---------------------------------------------------------------------------------
+
+_PIECES = [
+    "{",
+    "}",
+    "(",
+    ")",
+    "\\",
+    "'",
+    '"',
+    "#",
+    "\\#",
+    "\\'",
+    "<",
+    ">",
+    ":",
+    "SERVICE",
+    "LIMIT 5",
+    "UNION",
+    "FILTER(",
+    " ",
+    "\n",
+    "ex:p\\#",
+    "'''",
+    "?x",
+    "\u00e6",
+    "\x00",
+]
+
+
+def mutations(seed: int, count: int) -> Iterator[str]:
+    """Question texts cut, spliced with SPARQL's tricky pieces, nested and grown."""
+    chance = random.Random(seed)
+    texts = [question.text for question in shipped_questions()]
+    for _ in range(count):
+        text = chance.choice(texts)
+        for _ in range(chance.randint(1, 6)):
+            at = chance.randrange(len(text) + 1)
+            move = chance.random()
+            if move < 0.4:
+                text = text[:at] + chance.choice(_PIECES) + text[at:]
+            elif move < 0.7:
+                text = text[:at] + text[at + chance.randint(1, 20) :]
+            elif move < 0.85:
+                depth = chance.choice([3, 70, 500])
+                text = text[:at] + "{" * depth + "}" * depth + text[at:]
+            else:
+                text = text[:at] + chance.choice(_PIECES) * chance.randint(10, 2000) + text[at:]
+        yield text
+
+
+def test_fuzzed_queries_never_get_a_server_error(hardened: RunningService) -> None:
+    statuses: dict[int, int] = {}
+    with httpx.Client(timeout=30) as client:
+        for text in mutations(seed=15, count=150):
+            answer = client.post(f"{hardened.url}/sparql", data={"query": text})
+            statuses[answer.status_code] = statuses.get(answer.status_code, 0) + 1
+            assert answer.status_code < 500 or answer.status_code == 503, (text[:300], answer.text)
+        assert client.get(f"{hardened.url}/health").status_code == 200
+    assert statuses.get(400, 0) > 50  # most mutations break the query, and are told so
+
+
+def test_schemathesis_finds_no_server_error(hardened: RunningService, tmp_path: Path) -> None:
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "schemathesis"), "run", f"{hardened.url}/openapi.json",
+         "--checks", "not_a_server_error", "--max-examples", "8", "--phases", "examples,fuzzing",
+         "--request-timeout", "20", "--workers", "1", "--no-color"],
+        capture_output=True, text=True, timeout=600, cwd=tmp_path,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert httpx.get(f"{hardened.url}/health").status_code == 200
