@@ -51,7 +51,9 @@ from pathlib import Path
 
 from readme import write_between
 
+from udsyn.namespaces import VOCABULARIES
 from udsyn.questions import shipped_questions
+from udsyn.sparql import analyse, bind_values
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -116,7 +118,8 @@ class Dataset:
     def describe(self) -> Query:
         """The named question ``describe-resource`` on the lookup's agreement, as SPARQL."""
         question = shipped_questions().get("describe-resource")
-        bound = question.bind(self.question_values, BASE_IRI)
+        info = analyse(question.text, BASE_IRI, VOCABULARIES)
+        bound = bind_values(question.text, info, question.bind(self.question_values, BASE_IRI))
         text = "\n".join(line for line in bound.splitlines() if not line.startswith("#"))
         return Query("describe", "question describe-resource as SPARQL", text)
 

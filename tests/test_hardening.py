@@ -180,6 +180,20 @@ def healthy_workers(service: RunningService, seconds: float = 30) -> int:
         time.sleep(0.2)
 
 
+def test_a_query_that_needs_too_much_memory_gets_503_and_the_pool_recovers(
+    hardened: RunningService,
+) -> None:
+    # Each REPLACE multiplies the string's length by 256: ?e would hold 4 G characters.
+    query = """SELECT (STRLEN(?e) AS ?n) WHERE { BIND("aaaaaaaaaaaaaaaa" AS ?a)
+      BIND(REPLACE(?a, "a", ?a) AS ?b) BIND(REPLACE(?b, "a", ?b) AS ?c)
+      BIND(REPLACE(?c, "a", ?b) AS ?d) BIND(REPLACE(?d, "a", ?b) AS ?e) }"""
+    answer = post(hardened, query)
+    assert answer.status_code == 503
+    assert "1024 MiB a query may use" in answer.text
+    assert healthy_workers(hardened) == 2
+    assert post(hardened, "ASK { ?s ?p ?o }").json()["boolean"] is True
+
+
 def test_health_is_a_real_round_trip_and_dead_workers_are_replaced(
     tmp_path: Path,
 ) -> None:
