@@ -51,6 +51,7 @@ def previous_lexer() -> Callable[[str, str], object]:
         cwd=ROOT, capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     module = types.ModuleType("previous_sparql")
+    sys.modules[module.__name__] = module  # dataclasses look their module up
     exec(compile(source, "previous_sparql.py", "exec"), module.__dict__)
     return module.inspect.__wrapped__
 

@@ -77,9 +77,8 @@ def analyse(
     more than :data:`MAX_OPERATORS` algebra operators. ``prefixes`` are the prefixes a query
     may use without declaring them. Answers are remembered by a digest of the text.
     """
-    key = hashlib.blake2b(
-        f"{base_iri}\x00{sorted((prefixes or {}).items())}\x00{text}".encode(), digest_size=16
-    ).digest()
+    digest = hashlib.blake2b(text.encode(), digest_size=16).digest()
+    key = (digest, base_iri, tuple(prefixes.items()) if prefixes else ())
     known = _CACHE.get(key)
     if known is None:
         known = _analyse(text, base_iri or "", dict(prefixes or {}))
@@ -291,16 +290,17 @@ def _text(node: Node, source: bytes) -> str:
 class _Parses:
     """Recent analyses by digest of the text, within a budget of bytes.
 
-    Keys are 16-byte digests, never the texts; values are counted by the strings they hold.
+    Keys hold a 16-byte digest of the text, never the text; values are counted by the
+    strings they hold.
     """
 
     def __init__(self, budget: int) -> None:
         self.budget = budget
         self.size = 0
-        self._known: OrderedDict[bytes, tuple[QueryInfo | QueryRefused, int]] = OrderedDict()
+        self._known: OrderedDict[tuple, tuple[QueryInfo | QueryRefused, int]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: bytes) -> QueryInfo | QueryRefused | None:
+    def get(self, key: tuple) -> QueryInfo | QueryRefused | None:
         with self._lock:
             known = self._known.get(key)
             if known is None:
@@ -308,8 +308,8 @@ class _Parses:
             self._known.move_to_end(key)
             return known[0]
 
-    def put(self, key: bytes, value: QueryInfo | QueryRefused) -> None:
-        size = _ENTRY_OVERHEAD + len(key) + _weight(value)
+    def put(self, key: tuple, value: QueryInfo | QueryRefused) -> None:
+        size = _ENTRY_OVERHEAD + len(key[1] or "") + _weight(value)
         if size > self.budget // 16:
             return  # one large entry must not push out many small ones
         with self._lock:
