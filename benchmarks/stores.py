@@ -45,13 +45,13 @@ from readme import write_between
 from udsyn.config import RemoteEndpoint
 from udsyn.formats import RESULT_FORMATS, by_name
 from udsyn.loading import collect_sources, read_all
-from udsyn.sparql.grammar import _analyse
+from udsyn.sparql.grammar import read_query
 from udsyn.store import EmbeddedStore, RemoteStore
 
 
 # udsyn remembers the queries it has parsed; the fixed-cost table times a first sight.
 def parse_uncached(text: str, base: str) -> object:
-    return _analyse(text, base, {})
+    return read_query(text, base, {})
 
 
 HERE = Path(__file__).resolve().parent

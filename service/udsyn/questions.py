@@ -10,8 +10,9 @@ A question file looks like this::
     # param: lang (language) = en ; language of the labels
     SELECT ... WHERE { ... }
 
-Parameters are bound as RDF terms (SEP-0007 substitutions on the embedded store); their
-values are never spliced into the query text as text.
+Parameters are bound as RDF terms in a ``VALUES`` block that the SPARQL parse places first
+in the ``WHERE`` group (:func:`udsyn.sparql.bind_values`); a value is never spliced into the
+query as text.
 """
 
 from __future__ import annotations

@@ -323,11 +323,6 @@ class WorkerPool:
             worker.stop()
         self._all.clear()
 
-    @property
-    def workers(self) -> list[BaseProcess]:
-        """The worker processes now in the pool."""
-        return [worker.process for worker in self._all]
-
     async def run(self, job: Job, timeout: float | None = None, *, cached: bool = True) -> Answer:
         """The serialised answer to a job; raises the store's errors or :class:`QueryTimeout`.
 

@@ -69,8 +69,8 @@ def write_solutions(
     for count, solution in enumerate(solutions, start=1):
         if count > max_rows:
             raise TooManyRows(max_rows, "rows")
-        values = ((name, solution[name]) for name in names)
-        rows.append({name: _json_term(term) for name, term in values if term is not None})
+        pairs = zip(names, solution, strict=True)  # a solution's terms in variable order
+        rows.append({name: _json_term(term) for name, term in pairs if term is not None})
     document = json.dumps(
         {"head": {"vars": names}, "results": {"bindings": rows}}, ensure_ascii=False
     ).encode()

@@ -23,7 +23,7 @@ from urllib.parse import urljoin
 
 import pyoxigraph as ox
 import tree_sitter_sparql
-from tree_sitter import Language, Node, Parser, Tree
+from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 
@@ -81,7 +81,7 @@ def analyse(
     key = (digest, base_iri, tuple(prefixes.items()) if prefixes else ())
     known = _CACHE.get(key)
     if known is None:
-        known = _analyse(text, base_iri or "", dict(prefixes or {}))
+        known = read_query(text, base_iri or "", dict(prefixes or {}))
         _CACHE.put(key, known)
     if isinstance(known, QueryRefused):
         raise QueryRefused(str(known))
@@ -112,12 +112,20 @@ def bind_values(text: str, info: QueryInfo, bindings: Mapping[str, Term]) -> str
 
 def _parser() -> Parser:
     parser = getattr(_LOCAL, "parser", None)
-    if parser is None:  # a tree-sitter parser is not shared between threads
+    if parser is None:  # tree-sitter parsers and query cursors are not shared between threads
         parser = _LOCAL.parser = Parser(_LANGUAGE)
     return parser
 
 
-def _analyse(text: str, base: str, prefixes: dict[str, str]) -> QueryInfo | QueryRefused:
+def _service_patterns() -> QueryCursor:
+    cursor = getattr(_LOCAL, "service", None)
+    if cursor is None:
+        cursor = _LOCAL.service = QueryCursor(_SERVICE_PATTERN)
+    return cursor
+
+
+def read_query(text: str, base: str, prefixes: dict[str, str]) -> QueryInfo | QueryRefused:
+    """What :func:`analyse` finds, read afresh (uncached); a refusal is returned, not raised."""
     source = text.encode("utf-8")
     tree = _parser().parse(source)
     try:
@@ -171,7 +179,7 @@ def _read(root: Node, source: bytes, base: str, prefixes: dict[str, str]) -> Que
     for declaration in _children(root, "prologue"):
         base, prefixes = _declare(declaration, source, base, prefixes)
     query = forms[0]
-    _check_shape(query, source)
+    _check_shape(query)
     graphs: dict[str, list[str]] = {"default_graph_clause": [], "named_graph_clause": []}
     for clause in _children(query, "dataset_clause"):
         for target in clause.named_children:
@@ -185,8 +193,16 @@ def _read(root: Node, source: bytes, base: str, prefixes: dict[str, str]) -> Que
     )
 
 
-def _check_shape(query: Node, source: bytes) -> None:
-    """Refuse SERVICE, deep nesting and oversized algebra, in one walk over the parse."""
+def _check_shape(query: Node) -> None:
+    """Refuse SERVICE (found by a tree-sitter query, in C), deep nesting and oversized algebra.
+
+    Nesting and operators are counted in one walk over the parse, needed only when the query
+    has more nodes than either limit allows; a cheap lookup has a few dozen.
+    """
+    if _service_patterns().captures(query):
+        raise QueryRefused("SERVICE is not allowed: udsyn never sends queries to other servers")
+    if query.descendant_count <= min(MAX_NESTING, MAX_OPERATORS):
+        return
     cursor = query.walk()
     brackets = chained = deepest = operators = 0
     chain_stack: list[int] = []
@@ -194,8 +210,6 @@ def _check_shape(query: Node, source: bytes) -> None:
         node = cursor.node
         assert node is not None
         kind = node.type
-        if kind == "service_graph_pattern":
-            raise QueryRefused("SERVICE is not allowed: udsyn never sends queries to other servers")
         if node.child_count == 0:
             if kind in _OPENERS:
                 brackets += 1
@@ -270,8 +284,8 @@ def _unescape_local(local: str) -> str:
 def _where_group(query: Node, source: bytes) -> int:
     """The character offset just after the ``{`` that opens the query's WHERE group."""
     where = _children(query, "where_clause")
-    holder = where[0] if where else query  # CONSTRUCT WHERE { ... } has no where_clause
-    groups = _children(holder, "group_graph_pattern") if where else [query]
+    # CONSTRUCT WHERE { ... } has no where_clause: its "{" belongs to the query itself.
+    groups = _children(where[0], "group_graph_pattern") if where else [query]
     for group in groups:
         for child in group.children:
             if child.type == "{":
@@ -334,5 +348,6 @@ def _weight(value: QueryInfo | QueryRefused) -> int:
 with warnings.catch_warnings():  # the binding hands over its grammar as a pointer
     warnings.simplefilter("ignore", DeprecationWarning)
     _LANGUAGE = Language(tree_sitter_sparql.language())
+_SERVICE_PATTERN = Query(_LANGUAGE, "(service_graph_pattern) @service")
 _LOCAL = threading.local()
 _CACHE = _Parses(budget=4 * 2**20)

@@ -15,14 +15,13 @@ from typing import BinaryIO
 
 import pyoxigraph as ox
 
-from udsyn.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS, Format, by_name
+from udsyn.formats import GRAPH_FORMATS, RESULT_FORMATS, Format, by_name
 from udsyn.namespaces import VOCABULARIES
 from udsyn.sparql import QueryInfo, QueryRefused, analyse, bind_values
 from udsyn.sparql.grammar import Term
 
 JSON_RESULTS = by_name("json", RESULT_FORMATS)
 N_TRIPLES = by_name("ntriples", GRAPH_FORMATS)
-N_QUADS = by_name("nquads", DATASET_FORMATS)
 
 
 class StoreError(Exception):

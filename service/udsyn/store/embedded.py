@@ -130,15 +130,14 @@ class ServingLock:
 
     def hold(self, url: str) -> None:
         """Take the lock for this process; refuses if another service holds it."""
-        self.refuse_writes()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(handle)
-            self.refuse_writes()
-            raise
+            self.refuse_writes()  # names the service that holds it
+            raise StoreError(f"another `udsyn serve` holds {self.path}") from None
         os.ftruncate(handle, 0)
         os.write(handle, f"{os.getpid()} {url}\n".encode())
         self._handle = handle
