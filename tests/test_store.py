@@ -253,6 +253,16 @@ def test_queries_that_reach_out_or_change_data_are_refused(
         store.query(query, JSON)
 
 
+@pytest.mark.parametrize("name", [f.name for f in RESULT_FORMATS])
+def test_a_limited_answer_reads_exactly_as_an_unlimited_one(
+    store: Store, tmp_path: Path, name: str
+) -> None:
+    load(store, write(tmp_path, "p.ttl", PARTNERS))
+    query = "SELECT ?s ?p ?o ?none WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o"
+    chosen = by_name(name, RESULT_FORMATS)
+    assert store.query(query, chosen, max_rows=1000) == store.query(query, chosen)
+
+
 def test_the_row_limit_is_enforced(store: Store, tmp_path: Path) -> None:
     load(store, write(tmp_path, "p.ttl", PARTNERS))
     query = "SELECT * WHERE { ?s ?p ?o }"

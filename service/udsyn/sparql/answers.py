@@ -7,15 +7,12 @@ limit, so no work is spent on the rest and no truncated answer is ever written.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 import pyoxigraph as ox
 
 from udsyn.formats import Format
-
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 class TooManyRows(ValueError):
@@ -60,25 +57,37 @@ def write_solutions(
 ) -> None:
     """Serialise solutions, refusing past ``max_rows``.
 
-    The counted solutions are written as SPARQL JSON results; any other format is made
-    from that by pyoxigraph's own writers, so every format reads exactly as unlimited
-    answers do.
+    pyoxigraph writes them as TSV, which holds one row a line (line breaks inside values are
+    escaped), into a sink that counts lines and stops the writer at the first row too many.
+    TSV is the answer, or is read back and written in the format asked for: every step is
+    pyoxigraph's own, so each format reads exactly as an unlimited answer does.
     """
-    names = [variable.value for variable in solutions.variables]
-    rows = []
-    for count, solution in enumerate(solutions, start=1):
-        if count > max_rows:
-            raise TooManyRows(max_rows, "rows")
-        pairs = zip(names, solution, strict=True)  # a solution's terms in variable order
-        rows.append({name: _json_term(term) for name, term in pairs if term is not None})
-    document = json.dumps(
-        {"head": {"vars": names}, "results": {"bindings": rows}}, ensure_ascii=False
-    ).encode()
-    if answer_format.native == ox.QueryResultsFormat.JSON:
-        output.write(document)
+    counted = _LineLimit(max_rows + 1)  # the header line, then one line a row
+    solutions.serialize(counted, format=ox.QueryResultsFormat.TSV)
+    if answer_format.native == ox.QueryResultsFormat.TSV:
+        output.write(counted.buffer)
         return
-    parsed = ox.parse_query_results(document, format=ox.QueryResultsFormat.JSON)
-    parsed.serialize(output, format=answer_format.native)
+    rows = ox.parse_query_results(bytes(counted.buffer), format=ox.QueryResultsFormat.TSV)
+    rows.serialize(output, format=answer_format.native)
+
+
+class _LineLimit:
+    """A file-like buffer that raises :class:`TooManyRows` once it holds too many lines."""
+
+    def __init__(self, most_lines: int) -> None:
+        self.most_lines = most_lines
+        self.lines = 0
+        self.buffer = bytearray()
+
+    def write(self, data: bytes) -> int:
+        self.lines += data.count(b"\n")
+        if self.lines > self.most_lines:
+            raise TooManyRows(self.most_lines - 1, "rows")
+        self.buffer += data
+        return len(data)
+
+    def flush(self) -> None:
+        pass
 
 
 def _distinct_within(triples: Iterable[ox.Triple], max_rows: int) -> Iterator[ox.Triple]:
@@ -90,26 +99,3 @@ def _distinct_within(triples: Iterable[ox.Triple], max_rows: int) -> Iterator[ox
         if len(seen) > max_rows:
             raise TooManyRows(max_rows, "triples")
         yield triple
-
-
-def _json_term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> dict:
-    """A term as SPARQL 1.1 JSON results write it (triples as in SPARQL 1.2)."""
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Literal):
-        written: dict = {"type": "literal", "value": term.value}
-        if term.language:
-            written["xml:lang"] = term.language
-        elif term.datatype.value != XSD_STRING:
-            written["datatype"] = term.datatype.value
-        return written
-    return {
-        "type": "triple",
-        "value": {
-            "subject": _json_term(term.subject),
-            "predicate": _json_term(term.predicate),
-            "object": _json_term(term.object),
-        },
-    }
