@@ -298,16 +298,18 @@ def test_the_answer_cache_keeps_recent_answers_within_its_budget() -> None:
     entry = AnswerCache._ENTRY_OVERHEAD + 16  # the overhead and the 16-byte digest key
     cache = AnswerCache(budget=16 * (entry + 10))
     first, second, third = Job("ASK {}", "json"), Job("ASK {}", "xml"), Job("ASK {}", "csv")
-    cache.put(first, Answer(b"a" * 10, "json"))
-    cache.put(second, Answer(b"b" * 10, "xml"))
-    assert cache.get(first) == Answer(b"a" * 10, "json")  # now the most recently used
-    cache.put(third, Answer(b"c" * 11, "csv"))  # more than a sixteenth of the budget: not kept
-    assert cache.get(third) is None
+    cache.put(first.digest, Answer(b"a" * 10, "json"))
+    cache.put(second.digest, Answer(b"b" * 10, "xml"))
+    assert cache.get(first.digest) == Answer(b"a" * 10, "json")  # now the most recently used
+    cache.put(
+        third.digest, Answer(b"c" * 11, "csv")
+    )  # more than a sixteenth of the budget: not kept
+    assert cache.get(third.digest) is None
     for number in range(20):
-        cache.put(Job(f"SELECT ({number} AS ?n) {{}}", "json"), Answer(b"x" * 10, "json"))
+        cache.put(Job(f"SELECT ({number} AS ?n) {{}}", "json").digest, Answer(b"x" * 10, "json"))
     assert cache.size <= cache.budget
-    assert cache.get(second) is None
-    assert cache.get(first) is None
+    assert cache.get(second.digest) is None
+    assert cache.get(first.digest) is None
 
 
 def test_the_answer_cache_counts_keys_by_digest_not_by_text() -> None:
@@ -315,8 +317,10 @@ def test_the_answer_cache_counts_keys_by_digest_not_by_text() -> None:
 
     cache = AnswerCache(budget=2**20)
     for number in range(20):  # 20 distinct 1 MB query texts
-        cache.put(Job(f"ASK {{}} # {number} " + "x" * 2**20, "json"), Answer(b"{}", "json"))
-    assert cache.size <= 20 * (AnswerCache._ENTRY_OVERHEAD + 16 + 2)
+        key = Job(f"ASK {{}} # {number} " + "x" * 2**20, "json").digest
+        assert len(key) == 16
+        cache.put(key, Answer(b"{}", "json"))
+    assert cache.size == 20 * (AnswerCache._ENTRY_OVERHEAD + 16 + 2)
 
 
 def test_one_setting_moves_every_minted_iri() -> None:

@@ -266,15 +266,14 @@ class AnswerCache:
         self.size = 0
         self._answers: OrderedDict[bytes, Answer] = OrderedDict()
 
-    def get(self, job: Job) -> Answer | None:
-        key = job.digest
+    def get(self, key: bytes) -> Answer | None:
+        """The answer remembered under a job's digest (:attr:`Job.digest`), if any."""
         answer = self._answers.get(key)
         if answer is not None:
             self._answers.move_to_end(key)
         return answer
 
-    def put(self, job: Job, answer: Answer) -> None:
-        key = job.digest
+    def put(self, key: bytes, answer: Answer) -> None:
         size = self._weight(key, answer)
         if size > self.budget // 16 or key in self._answers:
             return  # one large answer must not push out many small ones
@@ -329,8 +328,9 @@ class WorkerPool:
         A worker found dead (it died while idle, or during this job) is replaced and the job
         is tried once more on another; a job that stops two workers is refused.
         """
-        if cached and self._cache is not None:
-            remembered = self._cache.get(job)
+        key = job.digest if cached and self._cache is not None else None
+        if key is not None:
+            remembered = self._cache.get(key)
             if remembered is not None:
                 return remembered
         limit = self.settings.query_timeout if timeout is None else timeout
@@ -353,8 +353,8 @@ class WorkerPool:
             raise _ERRORS.get(status, StoreError)(payload.decode())
         name, _, body = payload.partition(b"\n")
         answer = Answer(body, name.decode())
-        if cached and self._cache is not None:
-            self._cache.put(job, answer)
+        if key is not None:
+            self._cache.put(key, answer)
         return answer
 
     async def health(self) -> Health:
