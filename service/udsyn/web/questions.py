@@ -120,13 +120,14 @@ def _openapi_parameters(question: Question) -> list[dict]:
     return parameters
 
 
-def _typed(parameter: Parameter) -> str | int | bool | None:
+def _typed(parameter: Parameter) -> str | int | bool:
     """A parameter's default as the JSON type its schema declares."""
-    if parameter.type == "integer" and parameter.default is not None:
-        return int(parameter.default)
-    if parameter.type == "boolean" and parameter.default is not None:
-        return parameter.default.lower() == "true"
-    return parameter.default
+    default = parameter.default or ""
+    if parameter.type == "integer":
+        return int(default)
+    if parameter.type == "boolean":
+        return default.lower() == "true"
+    return default
 
 
 async def answer(request: Request, question: Question) -> Response:
