@@ -223,19 +223,19 @@ def graph_from_files(
         vocabularies = ox.NamedNode(base_iri + VOCABULARIES_GRAPH)
         shipped = read_all([Source(path) for path in data_files()], base_iri)
         quads += (quad for quad in shipped if quad.graph_name == vocabularies)
-    return _to_rdflib((quad.triple for quad in quads), base_iri)
+    return to_rdflib((quad.triple for quad in quads), base_iri)
 
 
 def graph_from_store(store: Store) -> Graph:
     """Every triple of the store's union graph (ontology and data as loaded)."""
-    return _to_rdflib(store.triples(), store.base_iri)
+    return to_rdflib(store.triples(), store.base_iri)
 
 
 def _ontology_sources() -> list[Source]:
     return [source for source in shipped_sources() if source.graph is not None]
 
 
-def _to_rdflib(triples: Iterable[ox.Triple], base_iri: str) -> Graph:
+def to_rdflib(triples: Iterable[ox.Triple], base_iri: str) -> Graph:
     """An rdflib graph of the triples, through N-Triples (nothing is fetched)."""
     graph = Graph(base=base_iri)
     data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
@@ -248,7 +248,7 @@ def _to_rdflib(triples: Iterable[ox.Triple], base_iri: str) -> Graph:
 def load_shapes(base_iri: str = DEFAULT_BASE_IRI, paths: tuple[Path, ...] | None = None) -> Graph:
     """The SHACL shapes (default: the shipped ones), relative IRIs resolved against the base."""
     chosen = [Source(path) for path in (paths if paths is not None else shape_files())]
-    return _to_rdflib((quad.triple for quad in read_all(chosen, base_iri)), base_iri)
+    return to_rdflib((quad.triple for quad in read_all(chosen, base_iri)), base_iri)
 
 
 # -- running the checks -------------------------------------------------------------------------
@@ -286,6 +286,11 @@ def _graph_base(graph: Graph) -> str:
 
 def run_shacl(graph: Graph, shapes: Graph) -> list[Finding]:
     """The SHACL findings: pySHACL, no inference, Warnings and Info never fail conformance."""
+    return shacl_report(graph, shapes)[0]
+
+
+def shacl_report(graph: Graph, shapes: Graph) -> tuple[list[Finding], Graph]:
+    """The SHACL findings and pySHACL's ``sh:ValidationReport`` graph they are read from."""
     _, results, _ = validate(
         _QueryCachingGraph(store=graph.store, identifier=graph.identifier),
         shacl_graph=shapes,
@@ -297,7 +302,7 @@ def run_shacl(graph: Graph, shapes: Graph) -> list[Finding]:
         do_owl_imports=False,
         meta_shacl=False,
     )
-    return sorted(set(_findings(results, shapes)), key=_order)
+    return sorted(set(_findings(results, shapes)), key=_order), results
 
 
 class _QueryCachingGraph(Graph):
