@@ -30,6 +30,7 @@ PREFIXES = """
 @prefix dct: <http://purl.org/dc/terms/> .
 @prefix org: <http://www.w3.org/ns/org#> .
 @prefix foaf: <http://xmlns.com/foaf/0.1/> .
+@prefix prov: <http://www.w3.org/ns/prov#> .
 @prefix ex: <id/test/> .
 @prefix level: <id/concept/administrative-level/> .
 @prefix status: <id/concept/agreement-status/> .
@@ -68,7 +69,11 @@ ex:secretariat a uds:Secretariat ; rdfs:label "Sekretariatet"@da , "The secretar
 ex:network a uds:NetworkOfRegions ; rdfs:label "Netværket"@da , "The network"@en .
 ex:commission a uds:Commission ; rdfs:label "Kommissionen"@da , "The commission"@en ;
     org:subOrganizationOf ex:network .
-ex:counties a foaf:Group ; rdfs:label "De 4 amter"@da , "The 4 counties"@en ; uds:memberCount 4 .
+ex:counties a foaf:Group ; rdfs:label "De 4 amter"@da , "The 4 counties"@en ; uds:memberCount 4 ;
+    uds:membersIn ex:denmark .
+ex:denmark owl:sameAs <http://www.wikidata.org/entity/Q35> .
+ex:former a uds:CooperationAgreement ; rdfs:label "Amtets aftale"@da , "A county's agreement"@en ;
+    uds:partyAmong ex:counties ; uds:partnerRegion ex:gyor ; uds:status status:transferred .
 
 ex:office a uds:BusinessOffice ; rdfs:label "Kontoret"@da , "The office"@en ;
     uds:basedIn ex:budapest ; uds:establishedBy ex:rm .
@@ -101,7 +106,13 @@ ex:programme a uds:FundingProgramme ; rdfs:label "Programmet"@da , "The programm
 ex:strategy a uds:Strategy ; rdfs:label "Strategien"@da , "The strategy"@en ;
     uds:planOf ex:rm ; uds:hasGoal ex:goal .
 ex:goal a uds:Goal ; rdfs:label "Målet"@da , "The goal"@en ;
-    uds:statement "mål"@da , "goal"@en .
+    uds:statement "mål"@da , "goal"@en ; uds:servesFocusArea fa:food ; dct:subject ex:agreement .
+ex:why a uds:Rationale ; rdfs:label "Hvorfor"@da , "Why"@en ;
+    uds:statement "fordi"@da , "because"@en ; uds:justifies ex:agreement .
+ex:section a uds:ReferenceFrameSection ; rdfs:label "EU"@da , "EU"@en ;
+    uds:referenceFrameLevel <id/concept/reference-frame-level/eu> ;
+    uds:referenceFrameItem ex:programme .
+ex:strategy uds:hasReferenceFrameSection ex:section .
 
 ex:document a uds:Document ; rdfs:label "Dokumentet"@da , "The document"@en ;
     uds:sourceFile "strategy.txt" ; dct:issued "2007-12"^^xsd:gYearMonth ;
@@ -109,6 +120,8 @@ ex:document a uds:Document ; rdfs:label "Dokumentet"@da , "The document"@en ;
 ex:passage a uds:SourcePassage ; rdfs:label "Linje 3"@da , "Line 3"@en ;
     uds:quotation "Udkast til"@da ; uds:sourceLine 3 ; uds:section "Titel"@da ;
     dct:isPartOf ex:document .
+ex:reading a uds:Reading ; rdfs:label "Læsning"@da , "Reading"@en ; prov:wasDerivedFrom ex:passage ;
+    dct:description "Begrundelse"@da , "Reasoning"@en .
 """
 
 
@@ -272,6 +285,14 @@ CASES: dict[str, Case] = {
         "ex:counties uds:memberCount 0 .",
         "Violation", "ex:counties", "udsh:GroupShape uds:memberCount",
         "uds:memberCount must be one positive xsd:integer"),
+    "group-members-in-an-organisation": Case(
+        "ex:counties uds:membersIn ex:rm .",
+        "Violation", "ex:counties", "udsh:GroupShape uds:membersIn",
+        "uds:membersIn must point to a uds:Place"),
+    "group-based-in-a-place": Case(
+        "ex:counties uds:basedIn ex:denmark .",
+        "Warning", "ex:counties", "udsh:GroupShape uds:basedIn",
+        "A group of unnamed members is not based anywhere"),
     "agent-supported-by-place": Case(
         "ex:office uds:supportedBy ex:midt .",
         "Violation", "ex:office", "udsh:AgentShape uds:supportedBy",
@@ -344,8 +365,12 @@ CASES: dict[str, Case] = {
         "A party of a cooperation must be an agent"),
     "cooperation-without-party": Case(
         'ex:x a uds:Cooperation ; rdfs:label "x"@da , "x"@en .',
-        "Violation", "ex:x", "udsh:CooperationShape uds:party|uds:partnerRegion",
+        "Violation", "ex:x", "udsh:CooperationShape uds:party|uds:partnerRegion|uds:partyAmong",
         "The cooperation has no party"),
+    "party-among-an-organisation": Case(
+        "ex:former uds:partyAmong ex:rm .",
+        "Violation", "ex:former", "udsh:CooperationShape uds:partyAmong",
+        "uds:partyAmong must point to a foaf:Group"),
     "two-statuses": Case(
         "ex:agreement uds:status status:ended .",
         "Violation", "ex:agreement", "udsh:CooperationShape uds:status",
@@ -385,8 +410,12 @@ CASES: dict[str, Case] = {
         "uds:intermediary must point to the agent"),
     "site-without-host": Case(
         'ex:x a uds:OfficeSpace ; rdfs:label "x"@da , "x"@en .',
-        "Warning", "ex:x", "udsh:SiteShape uds:providedAt",
+        "Info", "ex:x", "udsh:SiteShape uds:providedAt",
         "The site does not say whose premises it is on"),
+    "site-hosted-by-a-place": Case(
+        "ex:space uds:providedAt ex:denmark .",
+        "Violation", "ex:space", "udsh:SiteShape uds:providedAt",
+        "uds:providedAt must point to the organisation"),
     "site-for-offices-in-organisation": Case(
         "ex:space uds:forOfficesIn ex:rm .",
         "Violation", "ex:space", "udsh:SiteShape uds:forOfficesIn",
@@ -485,6 +514,20 @@ CASES: dict[str, Case] = {
         "Warning", "ex:x", "udsh:DecisionDateShape uds:decisionDate",
         "uds:decisionDate lies outside the years 1945 to 2100"),
     # --- 9 strategy -----------------------------------------------------------------------------
+    "rationale-justifies-nothing": Case(
+        'ex:r a uds:Rationale ; rdfs:label "r"@da , "r"@en ; uds:statement "r"@da , "r"@en .',
+        "Warning", "ex:r", "udsh:RationaleShape uds:justifies",
+        "The rationale argues for nothing in the graph"),
+    "reference-frame-section-without-level": Case(
+        'ex:s a uds:ReferenceFrameSection ; rdfs:label "s"@da , "s"@en ;'
+        " uds:referenceFrameItem ex:programme .",
+        "Violation", "ex:s", "udsh:ReferenceFrameSectionShape uds:referenceFrameLevel",
+        "A reference-frame section has exactly one uds:referenceFrameLevel"),
+    "reference-frame-section-without-items": Case(
+        'ex:s a uds:ReferenceFrameSection ; rdfs:label "s"@da , "s"@en ;'
+        " uds:referenceFrameLevel <id/concept/reference-frame-level/global> .",
+        "Warning", "ex:s", "udsh:ReferenceFrameSectionShape uds:referenceFrameItem",
+        "The reference-frame section lists no items"),
     "strategy-two-visions": Case(
         'ex:strategy uds:hasVision ex:v1 , ex:v2 . ex:v1 a uds:Vision ;'
         ' rdfs:label "v"@da , "v"@en ;'
@@ -588,6 +631,24 @@ CASES: dict[str, Case] = {
         'ex:passage uds:section "Vision" .',
         "Warning", "ex:passage", "udsh:SourcePassageShape uds:section",
         "uds:section should be one language-tagged heading"),
+    "reading-without-passage": Case(
+        'ex:r a uds:Reading ; rdfs:label "r"@da , "r"@en ; dct:description "d"@da , "d"@en .',
+        "Violation", "ex:r", "udsh:ReadingShape prov:wasDerivedFrom",
+        "A reading must name the source passages it rests on"),
+    "reading-from-a-document": Case(
+        "ex:reading prov:wasDerivedFrom ex:document .",
+        "Violation", "ex:reading", "udsh:ReadingShape prov:wasDerivedFrom",
+        "A reading must name the source passages it rests on"),
+    "reading-reason-only-in-english": Case(
+        'ex:r a uds:Reading ; rdfs:label "r"@da , "r"@en ; prov:wasDerivedFrom ex:passage ;'
+        ' dct:description "d"@en .',
+        "Violation", "ex:r", "udsh:ReadingShape dct:description",
+        "A reading must give its reasoning in Danish"),
+    "reading-reason-only-in-danish": Case(
+        'ex:r a uds:Reading ; rdfs:label "r"@da , "r"@en ; prov:wasDerivedFrom ex:passage ;'
+        ' dct:description "d"@da .',
+        "Violation", "ex:r", "udsh:ReadingShape dct:description",
+        "A reading must give its reasoning in English"),
     # --- 11 values wherever used ----------------------------------------------------------------
     "start-date-as-year": Case(
         'ex:membership uds:startDate "2007"^^xsd:gYear .',
@@ -633,6 +694,10 @@ CASES: dict[str, Case] = {
         "ex:goal uds:decidedBy ex:council .",
         "Violation", "ex:goal", "udsh:DecidedByValueShape uds:decidedBy",
         "uds:decidedBy must point to a uds:Decision"),
+    "same-as-outside-wikidata": Case(
+        "ex:hungary owl:sameAs <http://dbpedia.org/resource/Hungary> .",
+        "Warning", "ex:hungary", "udsh:SameAsShape owl:sameAs",
+        "owl:sameAs points to something that is not a Wikidata item IRI"),
     # --- 12 identifiers -------------------------------------------------------------------------
     "municipality-code-malformed": Case(
         'ex:budapest uds:municipalityCode "75"^^uds:DKMunicipalityCode .',
@@ -645,6 +710,14 @@ CASES: dict[str, Case] = {
         'ex:gyor skos:notation "HU-221"^^uds:NUTS-2021 .',
         "Violation", "ex:gyor", "udsh:NotationCodeShape", "The code HU-221 does not have the form"),
     # --- 13 rules across nodes ------------------------------------------------------------------
+    "end-year-on-a-shared-focus-area": Case(
+        'fa:food uds:validUntil "2009"^^xsd:gYear .',
+        "Violation", f"{BASE}id/focus-area/food", "udsh:QualifierOnSharedConceptRule",
+        "The shared concept carries"),
+    "reference-level-on-a-shared-theme": Case(
+        "theme:outsourcing uds:referenceFrameLevel <id/concept/reference-frame-level/global> .",
+        "Violation", f"{BASE}id/concept/theme/outsourcing", "udsh:QualifierOnSharedConceptRule",
+        "The shared concept carries"),
     "agreement-with-one-party": Case(
         'ex:x a uds:CooperationAgreement ; rdfs:label "x"@da , "x"@en ; uds:party ex:rm ;'
         " uds:status status:sought .",
