@@ -1103,6 +1103,18 @@ def test_the_source_of_a_fact(strategy_store: EmbeddedStore) -> None:
         predicate=UDS + "basedIn",
     )
     assert places == [("id/city/viborg", "105", source_line(105))]
+    # A reading names itself and every passage it rests on: Danish Business Service's place
+    # is read from line 121 (the region's office "i Rusland") with line 86.
+    read = table(
+        strategy_store,
+        "source-of-fact",
+        "object reading line",
+        subject="id/office/danish-business-service",
+        predicate=UDS + "basedIn",
+    )
+    reading = "id/reading/danish-business-service-in-russia"
+    assert read == [("id/country/russia", reading, "86"), ("id/country/russia", reading, "121")]
+    assert "Rusland" in source_line(121)
 
 
 def test_the_facts_of_a_passage(strategy_store: EmbeddedStore) -> None:

@@ -847,6 +847,8 @@ SPARED: dict[str, tuple[str, str]] = {
         ' uds:startDate "2007-01-10"^^xsd:date . ex:council org:memberOf ex:network .'
         " ex:decision uds:decides ex:x .",
         "udsh:DecisionBeforeEffectRule"),
+    "end-year-on-a-plan": (
+        'ex:strategy uds:validUntil "2009"^^xsd:gYear .', "udsh:QualifierOnSharedConceptRule"),
     "one-day-period": (
         'ex:membership uds:startDate "2008-01-01"^^xsd:date ; uds:endDate "2008-01-01"^^xsd:date .',
         "udsh:EndNotBeforeStartRule"),
