@@ -28,6 +28,8 @@ from udsyn.validation import (
 
 from .conftest import BASE
 
+UDS = "https://w3id.org/udsyn/ontology#"
+
 PREFIXES = """@prefix uds: <https://w3id.org/udsyn/ontology#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
@@ -293,3 +295,24 @@ def test_validating_an_empty_store_is_an_error(tmp_path: Path) -> None:
     done = udsyn("--store", str(tmp_path / "empty"), "validate", cwd=tmp_path)
     assert done.returncode == 2
     assert "is empty" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "date, violations, warnings",
+    [
+        ('"not a date"', 1, 0),  # the datatype rule's finding, and no range warning
+        ('"1907-01-10"^^xsd:date', 0, 1),  # a real date out of range: one warning, not two
+        ('"2007-01-10"^^xsd:date', 0, 0),
+    ],
+)
+def test_the_date_range_warning_is_for_dates_only_and_said_once(
+    tmp_path: Path, date: str, violations: int, warnings: int
+) -> None:
+    turtle = PREFIXES + f"ex:decision a uds:Decision ; uds:decisionDate {date} .\n"
+    record = write(tmp_path, "decision.ttl", turtle)
+    report = run_checks(graph_from_files([Source(record)], BASE), reasoner=False)
+    about_the_date = [f for f in report.findings if f.path == UDS + "decisionDate"]
+    outside = [f for f in about_the_date if "lies outside the years 1945 to 2100" in f.message]
+    assert len(outside) == warnings, [f.message for f in about_the_date]
+    assert all(f.severity == "Warning" for f in outside)
+    assert len([f for f in about_the_date if f.severity == "Violation"]) == violations
