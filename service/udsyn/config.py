@@ -2,12 +2,16 @@
 
 Every setting comes, in order of precedence, from a command-line flag, an environment
 variable (``UDSYN_*``), a TOML file named by ``UDSYN_CONFIG`` (or ``udsyn.toml`` in the
-working directory), and finally the default below.
+working directory), and finally the default below. In the file, a setting's key is its
+environment variable's name without ``UDSYN_``, in lower case (``UDSYN_STORE``: ``store``),
+under ``[udsyn]``; a remote server's under ``[udsyn.remote]`` are the fields of
+:class:`RemoteEndpoint`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -89,6 +93,13 @@ _REMOTE_ENVIRONMENT = {
 }
 
 
+# The file's keys: each environment variable's name without UDSYN_, in lower case.
+_FILE_KEYS = {
+    variable.removeprefix("UDSYN_").lower(): setting for variable, setting in _ENVIRONMENT.items()
+}
+_REMOTE_FILE_KEYS = {name: (name, kind) for name, kind in _REMOTE_ENVIRONMENT.values()}
+
+
 class ConfigError(ValueError):
     """A setting has a value udsyn cannot use."""
 
@@ -122,11 +133,29 @@ def _read_config_file(environ: dict[str, str]) -> tuple[dict[str, Any], dict[str
         raise ConfigError(f"{path}: {error}") from None
     section = dict(document.get("udsyn", document))
     remote = dict(section.pop("remote", {}))
-    known = {name for name, _ in _ENVIRONMENT.values()}
-    unknown = set(section) - known
-    if unknown:
-        raise ConfigError(f"{path}: unknown settings {sorted(unknown)}; known: {sorted(known)}")
-    return section, remote
+    values = _from_file(path, "[udsyn]", section, _FILE_KEYS)
+    return values, _from_file(path, "[udsyn.remote]", remote, _REMOTE_FILE_KEYS)
+
+
+def _from_file(
+    path: Path, table: str, section: dict[str, Any], keys: dict[str, tuple[str, type]]
+) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, value in section.items():
+        if key not in keys:
+            close = difflib.get_close_matches(key, keys, n=1, cutoff=0.5)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(
+                f"{path}: unknown setting {key!r} in {table}{hint}; known: {', '.join(keys)}"
+            )
+        name, kind = keys[key]
+        try:
+            values[name] = kind(value)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"{path}: {key} = {value!r} in {table} is not a valid {kind.__name__}"
+            ) from None
+    return values
 
 
 def _from_environment(

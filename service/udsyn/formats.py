@@ -59,7 +59,7 @@ def by_name(name: str, choices: tuple[Format, ...]) -> Format:
     for candidate in choices:
         if wanted in (candidate.name, candidate.media_type, *candidate.aliases):
             return candidate
-    known = ", ".join(candidate.name for candidate in choices)
+    known = ", ".join(dict.fromkeys(candidate.name for candidate in choices))
     raise NotAcceptable(f"unknown format {name!r}; choose one of {known}")
 
 

@@ -26,16 +26,20 @@ VOCABULARIES: dict[str, str] = {
 
 
 def compact(term: NamedNode | BlankNode | Literal | Triple | None, base_iri: str) -> str:
-    """A short, readable form of a term: prefixed names, base-relative IRIs, literal text."""
+    """A short, readable form of a term: prefixed names, base-relative IRIs, literal text.
+
+    A vocabulary's prefix wins over the base, so the ontology's terms read ``uds:Decision``
+    even where the ontology's namespace lies under the base.
+    """
     if term is None:
         return ""
     if isinstance(term, NamedNode):
         iri = term.value
-        if iri.startswith(base_iri):
-            return f"<{iri[len(base_iri) :]}>"
         for name, namespace in VOCABULARIES.items():
             if iri.startswith(namespace) and iri != namespace:
                 return f"{name}:{iri[len(namespace) :]}"
+        if iri.startswith(base_iri):
+            return f"<{iri[len(base_iri) :]}>"
         return f"<{iri}>"
     if isinstance(term, Literal):
         return f"{term.value}@{term.language}" if term.language else term.value

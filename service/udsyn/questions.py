@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin
@@ -37,7 +37,24 @@ _PARAM = re.compile(
     r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*\((?P<type>\w+)\)"
     r"(?:\s*=\s*(?P<default>[^;]*?))?\s*(?:;\s*(?P<doc>.*))?$"
 )
-_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$")
+# A well-formed BCP 47 language tag (RFC 5646, section 2.1), without the grandfathered tags.
+_LANGUAGE_TAG = re.compile(
+    r"""^(?:
+      (?:[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4,8})     # language, with extended subtags
+      (?:-[a-z]{4})?                                 # script
+      (?:-(?:[a-z]{2}|[0-9]{3}))?                    # region
+      (?:-(?:[a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*       # variants
+      (?:-[0-9a-wy-z](?:-[a-z0-9]{2,8})+)*           # extensions
+      (?:-x(?:-[a-z0-9]{1,8})+)?                     # private use
+    | x(?:-[a-z0-9]{1,8})+
+    )$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+LANGUAGES_QUERY = """SELECT DISTINCT ?lang WHERE {
+  ?s ?p ?o FILTER(isLiteral(?o) && lang(?o) != "") BIND(lang(?o) AS ?lang)
+}"""
+"""The language tags of the graph's text, for checking a language parameter."""
 
 
 class QuestionError(ValueError):
@@ -66,7 +83,7 @@ def _iri(value: str, base_iri: str) -> Term:
 
 def _language(value: str, _base: str) -> Term:
     if not _LANGUAGE_TAG.match(value):
-        raise ValueError(f"{value!r} is not a language tag such as 'da' or 'en'")
+        raise ValueError(f"{value!r} is not a BCP 47 language tag such as 'da' or 'en-GB'")
     return Literal(value.lower())
 
 
@@ -116,12 +133,22 @@ class Parameter:
     def required(self) -> bool:
         return self.default is None
 
-    def term(self, value: str, base_iri: str) -> Term:
-        """The RDF term for a value given as text; raises :class:`ParameterError`."""
+    def term(self, value: str, base_iri: str, languages: Collection[str] = ()) -> Term:
+        """The RDF term for a value given as text; raises :class:`ParameterError`.
+
+        A language must be one of ``languages`` (lower case) when any are given: the tags
+        of the text the graph holds.
+        """
         try:
-            return PARAMETER_TYPES[self.type](value.strip(), base_iri)
+            term = PARAMETER_TYPES[self.type](value.strip(), base_iri)
+            if self.type == "language" and languages and term.value not in languages:
+                raise ValueError(f"there is no text in {value.strip()!r}")
         except ValueError as error:
-            raise ParameterError(self.name, str(error)) from None
+            held = ""
+            if self.type == "language" and languages:
+                held = f"; the graph holds text in {', '.join(sorted(languages))}"
+            raise ParameterError(self.name, f"{error}{held}") from None
+        return term
 
 
 @dataclass(frozen=True)
@@ -133,8 +160,14 @@ class Question:
     text: str
     form: str
 
-    def bind(self, values: Mapping[str, str], base_iri: str) -> dict[str, Term]:
-        """Every parameter's value as an RDF term: the given values, else the defaults."""
+    def bind(
+        self, values: Mapping[str, str], base_iri: str, languages: Collection[str] = ()
+    ) -> dict[str, Term]:
+        """Every parameter's value as an RDF term: the given values, else the defaults.
+
+        ``languages`` are the language tags the graph holds (lower case); when given, a
+        language parameter must be one of them.
+        """
         known = {parameter.name for parameter in self.parameters}
         unknown = sorted(set(values) - known)
         if unknown:
@@ -146,8 +179,20 @@ class Question:
             value = values.get(parameter.name, parameter.default)
             if value is None:
                 raise ParameterError(parameter.name, "is required")
-            terms[parameter.name] = parameter.term(value, base_iri)
+            terms[parameter.name] = parameter.term(value, base_iri, languages)
         return terms
+
+    @property
+    def takes_language(self) -> bool:
+        """Whether a parameter is a language, to be checked against the graph's languages."""
+        return any(parameter.type == "language" for parameter in self.parameters)
+
+    def values_used(self, values: Mapping[str, str]) -> dict[str, str]:
+        """Each parameter's value as given, else its default."""
+        return {
+            parameter.name: values.get(parameter.name, parameter.default or "")
+            for parameter in self.parameters
+        }
 
 
 def read_question(path: Path) -> Question:

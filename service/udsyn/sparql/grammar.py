@@ -124,6 +124,13 @@ def _service_patterns() -> QueryCursor:
     return cursor
 
 
+def _namespace_patterns() -> QueryCursor:
+    cursor = getattr(_LOCAL, "namespace", None)
+    if cursor is None:
+        cursor = _LOCAL.namespace = QueryCursor(_NAMESPACE_PATTERN)
+    return cursor
+
+
 def read_query(text: str, base: str, prefixes: dict[str, str]) -> QueryInfo | QueryRefused:
     """What :func:`analyse` finds, read afresh (uncached); a refusal is returned, not raised."""
     source = text.encode("utf-8")
@@ -180,6 +187,7 @@ def _read(root: Node, source: bytes, base: str, prefixes: dict[str, str]) -> Que
         base, prefixes = _declare(declaration, source, base, prefixes)
     query = forms[0]
     _check_shape(query)
+    _check_prefixes(query, source, prefixes)
     graphs: dict[str, list[str]] = {"default_graph_clause": [], "named_graph_clause": []}
     for clause in _children(query, "dataset_clause"):
         for target in clause.named_children:
@@ -239,6 +247,31 @@ def _check_shape(query: Node) -> None:
                 return
             cursor.goto_parent()
             chained = chain_stack.pop()
+
+
+def _check_prefixes(query: Node, source: bytes, prefixes: dict[str, str]) -> None:
+    """Refuse the first prefixed name whose prefix is neither declared nor well known."""
+    found = _namespace_patterns().captures(query).get("namespace", [])
+    for node in sorted(found, key=lambda node: node.start_byte):
+        start = node.start_byte
+        # The grammar reads `a:x` as the keyword `a` and `:x`; the prefix is the whole name.
+        while start > 0 and _is_name_byte(source[start - 1]):
+            start -= 1
+        prefix = source[start : node.end_byte - 1].decode("utf-8")
+        if prefix in prefixes:
+            continue
+        before = source[:start]
+        line = before.count(b"\n") + 1
+        column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+        raise QueryRefused(
+            f"unknown prefix `{prefix}:` at line {line}, column {column}; "
+            f"declare it with PREFIX {prefix}: <…>"
+        )
+
+
+def _is_name_byte(byte: int) -> bool:
+    """Whether a byte can belong to a prefix name (non-ASCII bytes are taken as letters)."""
+    return byte >= 0x80 or chr(byte).isalnum() or chr(byte) in "_-."
 
 
 def _declare(
@@ -349,5 +382,6 @@ with warnings.catch_warnings():  # the binding hands over its grammar as a point
     warnings.simplefilter("ignore", DeprecationWarning)
     _LANGUAGE = Language(tree_sitter_sparql.language())
 _SERVICE_PATTERN = Query(_LANGUAGE, "(service_graph_pattern) @service")
+_NAMESPACE_PATTERN = Query(_LANGUAGE, "(prefixed_name (namespace) @namespace)")
 _LOCAL = threading.local()
 _CACHE = _Parses(budget=4 * 2**20)
