@@ -21,6 +21,8 @@ import rdflib
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 
+from udsyn.namespaces import VOCABULARIES
+
 from .conftest import (
     Listener,
     OxigraphServer,
@@ -373,3 +375,57 @@ def test_the_shipped_graph_was_loaded_on_first_serve(service: RunningService) ->
 def test_json_results_are_valid_json(service: RunningService) -> None:
     answer = sparql(service, "SELECT ?s WHERE { ?s ?p ?o } LIMIT 3")
     assert len(json.loads(answer.content)["results"]["bindings"]) == 3
+
+
+# -- what a new analyst tripped over (issue 8) -----------------------------------------------
+
+
+def test_health_says_where_the_data_lives(
+    service: RunningService, remote_backed: RunningService
+) -> None:
+    embedded = httpx.get(f"{service.url}/health", timeout=30).json()
+    assert embedded["store"] == f"embedded store at {Path(service.store_path).resolve()}"
+    assert embedded["base_iri"] == "https://w3id.org/udsyn/"
+    remote = httpx.get(f"{remote_backed.url}/health", timeout=30).json()
+    assert remote["store"].startswith("SPARQL server at http://127.0.0.1:")
+    assert remote["store"].endswith("/query")
+
+
+def test_the_service_description_lists_the_prefixes_queries_need_not_declare(
+    service: RunningService,
+) -> None:
+    answer = httpx.get(f"{service.url}/sparql", headers={"Accept": "text/turtle"}, timeout=30)
+    graph = rdflib.Graph().parse(data=answer.text, format="turtle")
+    sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+    endpoint = rdflib.URIRef(f"{service.url}/sparql")
+    declared = {
+        str(graph.value(node, sh.prefix)): str(graph.value(node, sh.namespace))
+        for node in graph.objects(endpoint, sh.declare)
+    }
+    assert declared == VOCABULARIES
+    for name, namespace in VOCABULARIES.items():  # each one works undeclared
+        used = sparql(service, f"ASK {{ ?s ?p ?o FILTER(?p = {name}:x) }}")
+        assert used.status_code == 200, (name, namespace, used.text)
+
+
+def test_rdflib_dataset_quads_fails_inside_rdflib_whatever_the_server(
+    service: RunningService, oxigraph_server: OxigraphServer
+) -> None:
+    """rdflib's SPARQLStore gives ``None`` as every triple's graph, which ``Dataset.quads()``
+    then iterates (RDFLib/rdflib#3556): the same failure on ``oxigraph serve``, so the
+    service's answer is not the cause. Asking for the quads with a query works."""
+    oxigraph_server.clear()
+    httpx.post(f"{oxigraph_server.url}/update", content=f"INSERT DATA {{ GRAPH <{UDS}g> {{ "
+               f"<{UDS}s> <{UDS}p> <{UDS}o> }} }}", headers={"Content-Type":
+               "application/sparql-update"}, timeout=30).raise_for_status()  # fmt: skip
+    failures = []
+    for url in (f"{service.url}/sparql", f"{oxigraph_server.url}/query"):
+        dataset = rdflib.Dataset(store=SPARQLStore(url))
+        with pytest.raises(TypeError, match="'NoneType' object is not iterable") as failure:
+            next(iter(dataset.quads((None, None, None, None))))
+        failures.append(failure.traceback[-1].path.name)
+    assert failures == ["graph.py", "graph.py"]  # raised in rdflib's own code
+    graph = rdflib.Graph(SPARQLStore(f"{service.url}/sparql"))
+    rows = graph.query("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+    named = sparql(service, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }").json()
+    assert len(rows) == int(named["results"]["bindings"][0]["n"]["value"]) > 1000

@@ -114,7 +114,7 @@ def test_query_page_end_to_end(service: RunningService, browser, tmp_path: Path)
     waiting.value.save_as(csv_file)
     lines = csv_file.read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith("country,countryLabel,region,regionLabel,agreement")
-    assert any(f"{BASE}id/region/shanghai,Shanghai," in line for line in lines[1:])
+    assert any(f"{BASE}id/region/shanghai,Shanghai" in line for line in lines[1:])
     assert waiting.value.suggested_filename == f"{QUESTION}.csv"
 
     # Click a region's IRI: the page shows everything the graph says about it.
@@ -169,3 +169,50 @@ def test_query_page_end_to_end(service: RunningService, browser, tmp_path: Path)
     assert problems == [], problems
     context.close()
     assert time.monotonic() - started < 30
+
+
+def test_the_query_page_lists_the_prefixes_queries_need_not_declare(
+    service: RunningService, browser
+) -> None:
+    from playwright.sync_api import expect
+
+    from udsyn.namespaces import VOCABULARIES
+
+    page = browser.new_page()
+    page.goto(f"{service.url}/")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    page.locator("details.prefixes summary").click()
+    listed = page.locator("#prefix-list li").all_inner_texts()
+    assert listed == [f"{name}: <{namespace}>" for name, namespace in VOCABULARIES.items()]
+    page.close()
+
+
+def test_the_api_page_works_offline(service: RunningService, browser) -> None:
+    """/docs renders every operation from assets the service itself serves."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context()
+    page = context.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+    page.goto(f"{service.url}/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("udsyn")
+    operations = page.locator(".opblock-summary-path")
+    expect(operations.first).to_be_visible()
+    paths = set(operations.all_inner_texts())
+    assert {"/sparql", "/questions", "/health", "/questions/focus-areas"} <= {
+        path.replace("\u200b", "") for path in paths
+    }
+    # Try one operation: Swagger UI sends it to the service and shows the answer.
+    health = page.locator("#operations-service-health_health_get")
+    health.locator(".opblock-summary").click()
+    health.locator("button.try-out__btn").click()
+    health.locator("button.execute").click()
+    expect(health.locator(".live-responses-table")).to_contain_text('"status": "ok"')
+    strangers = [url for url in requested if not same_origin(url, service.url)]
+    assert strangers == [], strangers
+    assert problems == [], problems
+    context.close()

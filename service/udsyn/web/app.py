@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -12,7 +14,7 @@ from udsyn import __version__
 from udsyn.config import Settings
 from udsyn.questions import shipped_questions
 from udsyn.runtime.pool import WorkerPool
-from udsyn.web import page, questions, sparql
+from udsyn.web import docs, page, questions, sparql
 from udsyn.web.errors import install_error_handlers
 
 DESCRIPTION = """
@@ -22,7 +24,11 @@ networks, EU programmes and the decisions behind them, each fact traceable to it
 * **/sparql**: the SPARQL 1.1 Protocol query endpoint (read-only).
 * **/questions**: named questions as plain web addresses.
 * **/**: a query page with the question library.
-* **/openapi.json**: this document.
+* **/health**: whether the service answers, and where its data lives.
+* **/docs**: this document to read and try; **/openapi.json**: the document itself.
+
+The vocabularies' prefixes (`uds:`, `rdfs:`, `skos:` ...) need no declaring in a query; the
+service description at `GET /sparql` lists them.
 """
 
 
@@ -38,8 +44,7 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             pool.stop()
 
-    # The interactive API pages would load their scripts from a CDN; udsyn serves nothing
-    # from elsewhere, so it offers the OpenAPI document itself at /openapi.json.
+    # FastAPI's own API pages load their scripts from a CDN; /docs serves them from the package.
     app = FastAPI(
         title="udsyn",
         version=__version__,
@@ -51,6 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.pool = pool
     app.state.questions = shipped_questions()
+    app.state.languages = None
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -63,14 +69,18 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(questions.router)
     questions.add_question_routes(app, app.state.questions)
     page.install(app)
+    docs.install(app)
 
     @app.get("/health", tags=["service"], summary="Is the service answering?")
     async def health() -> dict:
-        """A real round trip through a query worker; the workers alive and busy."""
+        """A real round trip through a query worker; where the data lives; the workers alive
+        and busy."""
         state = await pool.health()
         return {
             "status": "ok",
             "version": __version__,
+            "store": where_the_data_lives(settings),
+            "base_iri": settings.base_iri,
             "workers": state.size,
             "workers_alive": state.alive,
             "workers_busy": state.busy,
@@ -78,3 +88,17 @@ def create_app(settings: Settings) -> FastAPI:
         }
 
     return app
+
+
+def where_the_data_lives(settings: Settings) -> str:
+    """The store, as ``udsyn status`` names it; a server's address without any credentials."""
+    if settings.remote is not None:
+        address = urlsplit(settings.remote.query_url)
+        host = address.hostname or ""
+        netloc = f"[{host}]" if ":" in host else host
+        if address.port:
+            netloc += f":{address.port}"
+        return f"SPARQL server at {urlunsplit(address._replace(netloc=netloc))}"
+    if settings.in_memory:
+        return "embedded store in memory"
+    return f"embedded store at {Path(settings.store_path).resolve()}"

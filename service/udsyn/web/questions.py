@@ -15,17 +15,23 @@ import pyoxigraph as ox
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
-from udsyn.formats import GRAPH_FORMATS, RESULT_FORMATS, Format
-from udsyn.questions import Parameter, Question, QuestionLibrary
+from udsyn.formats import GRAPH_FORMATS, RESULT_FORMATS, Format, by_name
+from udsyn.questions import LANGUAGES_QUERY, Parameter, Question, QuestionLibrary
 from udsyn.runtime.pool import Job
 from udsyn.web.errors import answer_media_type, choose_format
 
 router = APIRouter(tags=["questions"])
 
 PLAIN_JSON = Format("json", "application/json", ox.QueryResultsFormat.JSON)
-# Plain JSON first: it is the default. The SPARQL results formats follow by negotiation.
-TABLE_CHOICES = (PLAIN_JSON, *(f for f in RESULT_FORMATS if f.name != "json"), RESULT_FORMATS[0])
-GRAPH_CHOICES = (GRAPH_FORMATS[2], *GRAPH_FORMATS[:2], GRAPH_FORMATS[3])  # JSON-LD first
+# Plain JSON first: it is the default. SPARQL results JSON is there by its media type.
+TABLE_CHOICES = (
+    PLAIN_JSON,
+    *(f for f in RESULT_FORMATS if f.name != "json"),
+    by_name("json", RESULT_FORMATS),
+)
+GRAPH_CHOICES = tuple(  # JSON-LD first
+    by_name(name, GRAPH_FORMATS) for name in ("jsonld", "turtle", "ntriples", "rdfxml")
+)
 _SCHEMA_TYPES = {
     "iri": {"type": "string", "format": "iri"},
     "string": {"type": "string"},
@@ -134,7 +140,8 @@ async def answer(request: Request, question: Question) -> Response:
     """Run a question with the request's parameters, in the negotiated format."""
     settings = request.app.state.settings
     values = {k: v for k, v in request.query_params.items() if k != "format"}
-    bindings = tuple(question.bind(values, settings.base_iri).items())
+    languages = await _languages(request) if question.takes_language else frozenset()
+    bindings = tuple(question.bind(values, settings.base_iri, languages).items())
     chosen = _answer_format(request, question)
     link = f'</questions/{question.name}.rq>; rel="describedby"; type="application/sparql-query"'
     headers = {"Link": link, "Vary": "Accept"}
@@ -152,6 +159,17 @@ async def answer(request: Request, question: Question) -> Response:
               bindings=bindings)  # fmt: skip
     answer = await request.app.state.pool.run(job)
     return Response(answer.body, media_type=answer_media_type(chosen), headers=headers)
+
+
+async def _languages(request: Request) -> frozenset[str]:
+    """The language tags of the graph's text, asked once: a served store is not written to
+    while it is served."""
+    state = request.app.state
+    if state.languages is None:
+        answer = await state.pool.run(Job(LANGUAGES_QUERY, "json"))
+        bindings = json.loads(answer.body)["results"]["bindings"]
+        state.languages = frozenset(row["lang"]["value"].lower() for row in bindings)
+    return state.languages
 
 
 async def _started(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
@@ -179,7 +197,8 @@ def _plain_json(question: Question, values: dict[str, str], body: bytes) -> byte
         "question": question.name,
         "title": question.title,
         "query": f"/questions/{question.name}.rq",
-        "parameters": values,
+        "parameters": question.values_used(values),
+        "defaults_used": [p.name for p in question.parameters if p.name not in values],
     }
     if "boolean" in results:
         return json.dumps({**head, "boolean": results["boolean"]}).encode()

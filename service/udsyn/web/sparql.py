@@ -4,7 +4,8 @@ Queries come by GET, by POST form-encoded, or by POST ``application/sparql-query
 dataset by ``default-graph-uri`` and ``named-graph-uri`` (a graph the store does not hold is
 an empty graph). The answer's format is negotiated from ``Accept`` (q-values honoured) unless
 a ``format`` parameter names one. SPARQL Update is not accepted here. A GET without a query
-answers with the endpoint's SPARQL 1.1 Service Description.
+answers with the endpoint's SPARQL 1.1 Service Description, which lists the prefixes every
+query may use without declaring them (``sh:declare``, as SHACL declares prefixes).
 
 The web process never parses a query: the worker that runs it does, within the time limit.
 A request larger than the configured size is refused before it is read whole.
@@ -26,6 +27,8 @@ router = APIRouter(tags=["SPARQL"])
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+SH = "http://www.w3.org/ns/shacl#"
+XSD_ANY_URI = "http://www.w3.org/2001/XMLSchema#anyURI"
 _FORMAT_IRIS = {
     "json": "http://www.w3.org/ns/formats/SPARQL_Results_JSON",
     "xml": "http://www.w3.org/ns/formats/SPARQL_Results_XML",
@@ -165,9 +168,24 @@ def service_description(request: Request) -> Response:
             ox.Triple(endpoint, sd("resultFormat"), ox.NamedNode(_FORMAT_IRIS[choice.name]))
             for choice in RESULT_FORMATS + GRAPH_FORMATS
         ),
+        *_prefix_declarations(endpoint),
     ]
     body = ox.serialize(triples, format=chosen.native, prefixes={"sd": SD, **VOCABULARIES})
     return Response(body, media_type=answer_media_type(chosen), headers={"Vary": "Accept"})
+
+
+def _prefix_declarations(endpoint: ox.NamedNode) -> list[ox.Triple]:
+    """The prefixes every query may use undeclared, as SHACL prefix declarations."""
+    triples = []
+    for name, namespace in VOCABULARIES.items():
+        declaration = ox.BlankNode()
+        triples += [
+            ox.Triple(endpoint, ox.NamedNode(SH + "declare"), declaration),
+            ox.Triple(declaration, ox.NamedNode(SH + "prefix"), ox.Literal(name)),
+            ox.Triple(declaration, ox.NamedNode(SH + "namespace"),
+                      ox.Literal(namespace, datatype=ox.NamedNode(XSD_ANY_URI))),
+        ]  # fmt: skip
+    return triples
 
 
 async def _read_body(request: Request) -> str:

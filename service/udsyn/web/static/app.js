@@ -1191,6 +1191,18 @@ function wire() {
   });
 }
 
+/** The prefixes the service gives every query, listed under the editor. */
+function showPrefixes() {
+  const items = Object.entries(state.config.prefixes).map(([name, namespace]) => {
+    const item = document.createElement("li");
+    const code = document.createElement("code");
+    code.textContent = `${name}: <${namespace}>`;
+    item.append(code);
+    return item;
+  });
+  $("prefix-list").replaceChildren(...items);
+}
+
 async function start() {
   wire();
   const [config, questions] = await Promise.all([
@@ -1202,6 +1214,7 @@ async function start() {
   $("version").textContent = state.config.version ? `v${state.config.version}` : "";
   $("base-iri").textContent = state.config.base_iri;
   $("endpoint-url").textContent = new URL("/sparql", location.href).href;
+  showPrefixes();
   showQuestionList();
   const request = requestFromLocation();
   history.replaceState({ request, depth: 0 }, "", location.href);
