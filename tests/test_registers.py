@@ -191,8 +191,16 @@ def test_the_incremental_check_finds_what_the_whole_graph_check_finds(
 ) -> None:
     paths = [REGISTERS / f"{name}.csv"]
     incremental = check_registers(paths, strategy_store, as_of=AS_OF)
-    whole = check_whole_graph(paths, strategy_store, as_of=AS_OF)
+    whole = check_whole_graph(paths, strategy_store, as_of=AS_OF, engine="pyshacl")
     assert incremental.findings == whole.findings
+
+
+def test_the_fast_engine_finds_exactly_what_pyshacl_finds(strategy_store: EmbeddedStore) -> None:
+    paths = sorted(REGISTERS.glob("*.csv")) + sorted(REGISTERS.glob("*.ttl"))
+    fast = check_registers(paths, strategy_store, as_of=AS_OF, engine="pyshacl-turbo")
+    reference = check_registers(paths, strategy_store, as_of=AS_OF, engine="pyshacl")
+    assert fast.violations > 100
+    assert fast.findings == reference.findings
 
 
 def test_every_register_shape_has_a_negative_case() -> None:

@@ -289,10 +289,22 @@ def run_shacl(graph: Graph, shapes: Graph) -> list[Finding]:
     return shacl_report(graph, shapes)[0]
 
 
-def shacl_report(graph: Graph, shapes: Graph) -> tuple[list[Finding], Graph]:
-    """The SHACL findings and pySHACL's ``sh:ValidationReport`` graph they are read from."""
-    _, results, _ = validate(
-        _QueryCachingGraph(store=graph.store, identifier=graph.identifier),
+# SHACL engines with pySHACL's API: pySHACL is the reference; pyshacl-turbo (Rust) gives the
+# same findings on udsyn's shapes many times faster (benchmarks/README.md, register checks).
+ENGINES = ("pyshacl", "pyshacl-turbo")
+
+
+def shacl_report(
+    graph: Graph, shapes: Graph, engine: str = "pyshacl"
+) -> tuple[list[Finding], Graph]:
+    """The SHACL findings and the ``sh:ValidationReport`` graph they are read from."""
+    if engine == "pyshacl-turbo":
+        from pyshacl_turbo import validate as run_engine
+    else:
+        run_engine = validate
+        graph = _QueryCachingGraph(store=graph.store, identifier=graph.identifier)
+    _, results, _ = run_engine(
+        graph,
         shacl_graph=shapes,
         inference="none",
         abort_on_first=False,

@@ -65,13 +65,20 @@ SCHEMES = {
 }
 REGISTER_STATUSES = ("planned", "active", "suspended", "ended")
 
-_NAMES = """
-SELECT DISTINCT ?resource ?label ?category WHERE {
+# Classes first (a few dozen), then their members' labels: an index lookup per class.
+_NAMED_CLASSES = """
+SELECT DISTINCT ?class ?category WHERE {
   VALUES (?top ?category) {
     (uds:Region "party") (org:Organization "party") (foaf:Group "party") (uds:Place "place")
   }
-  ?resource a/rdfs:subClassOf* ?top ; rdfs:label|skos:prefLabel|skos:altLabel ?label .
-  FILTER NOT EXISTS { ?resource a/rdfs:subClassOf* uds:OfficeAbroad }
+  ?class rdfs:subClassOf* ?top .
+  FILTER NOT EXISTS { ?class rdfs:subClassOf* uds:OfficeAbroad }
+}"""
+
+_NAMES = """
+SELECT DISTINCT ?resource ?label ?category WHERE {
+  VALUES (?class ?category) { %s }
+  ?resource a ?class ; rdfs:label|skos:prefLabel|skos:altLabel ?label .
 }"""
 
 _CONCEPTS = """
@@ -138,7 +145,10 @@ class KnownTerms:
     @classmethod
     def from_store(cls, store: Store) -> KnownTerms:
         known = cls(store.base_iri, schemes={column: Names() for column in SCHEMES})
-        for solution in store.select(_NAMES):
+        classes = " ".join(
+            f"({row['class']} {row['category']})" for row in store.select(_NAMED_CLASSES)
+        )
+        for solution in store.select(_NAMES % classes):
             names = known.parties if solution["category"].value == "party" else known.places
             names.add(solution["resource"].value, solution["label"].value)
         scheme_column = {store.base_iri + path: column for column, path in SCHEMES.items()}
