@@ -158,7 +158,7 @@ def _catalogue(graph: _Graph, facts: CatalogueFacts, datasets: Sequence[DatasetE
     graph.link(facts.service_url, v.RDF + "type", v.FOAF + "Document")
     graph.link(catalogue, v.DCAT + "service", facts.data_service)
     _publisher(graph, facts)
-    _data_service(graph, facts)
+    _data_service(graph, facts, datasets)
     for entry in datasets:
         graph.link(catalogue, v.DCAT + "dataset", facts.dataset(entry))
         _dataset(graph, facts, entry)
@@ -226,7 +226,8 @@ def _themes(graph: _Graph, subject: str) -> None:
         graph.text(subject, v.DCAT + "keyword", keyword_en, keyword_da)
 
 
-def _data_service(graph: _Graph, facts: CatalogueFacts) -> None:
+def _data_service(graph: _Graph, facts: CatalogueFacts, datasets: Sequence[DatasetEntry]) -> None:
+    """The SPARQL endpoint, serving the datasets described alongside it."""
     service = facts.data_service
     graph.link(service, v.RDF + "type", v.DCAT + "DataService")
     graph.text(service, v.DCT + "title", "udsyn SPARQL endpoint", "udsyn SPARQL-endpoint")
@@ -243,7 +244,7 @@ def _data_service(graph: _Graph, facts: CatalogueFacts) -> None:
     graph.concept(service, v.DCT + "accessRights", v.PUBLIC)
     _contact(graph, service, facts)
     _themes(graph, service)
-    for entry in facts.datasets:
+    for entry in datasets:
         graph.link(service, v.DCAT + "servesDataset", facts.dataset(entry))
 
 

@@ -37,6 +37,7 @@ CATALOGUE_2_1_1 = "catalog-dcat-ap-2.1.1.ttl"
 MAIN_DATASET = "knowledge-graph"
 RECORDS_DATASET = "partnership-records"
 RECORDS_FILE = "partnership-records.ttl"
+BATCH_GRAPHS = "id/graph/batch/"  # where accepted batches of records live (udsyn.records)
 RECORD = ox.NamedNode(v.UDS + "PartnershipRecord")
 DECIDED_BY = ox.NamedNode(v.UDS + "decidedBy")
 RDF_TYPE = ox.NamedNode(v.RDF + "type")
@@ -72,7 +73,7 @@ def build_release(
     data = [*graph_dumps(quads), *model_files(quads, store.base_iri)]
     data.append(DataFile("partner-register.csv", register_csv(store), None,
                          "Partner register (CSV)", "Partnerregister (CSV)"))  # fmt: skip
-    records = _records(quads)
+    records = _records(quads, store.base_iri)
     if records:
         data.append(
             DataFile(
@@ -177,13 +178,17 @@ def _datasets(data: list[DataFile]) -> tuple[DatasetEntry, ...]:
     )
 
 
-def _records(quads: tuple[ox.Quad, ...]) -> list[ox.Quad]:
-    """The statements about partnership records and their decisions."""
+def _records(quads: tuple[ox.Quad, ...], base_iri: str) -> list[ox.Quad]:
+    """The graphs of accepted batches of records, and whatever else the store states about
+    partnership records and their decisions."""
+    batches = base_iri + BATCH_GRAPHS
     records = {quad.subject for quad in quads
                if quad.predicate == RDF_TYPE and quad.object == RECORD}  # fmt: skip
     decisions = {quad.object for quad in quads
                  if quad.subject in records and quad.predicate == DECIDED_BY}  # fmt: skip
-    return [quad for quad in quads if quad.subject in records | decisions]
+    return [quad for quad in quads if quad.subject in records | decisions
+            or (isinstance(quad.graph_name, ox.NamedNode)
+                and quad.graph_name.value.startswith(batches))]  # fmt: skip
 
 
 def temporal_coverage(quads: tuple[ox.Quad, ...]) -> tuple[datetime.date, datetime.date] | None:

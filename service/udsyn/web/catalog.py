@@ -3,8 +3,10 @@ release's files, with ETags and ranges) and VoID at ``/.well-known/void``.
 
 The release is built from the store when first asked for and again whenever the store's
 content has changed (looked at most every ``refresh_seconds``), so the catalogue and the
-dumps follow the store. Include it with ``app.include_router(catalog.router)``; it reads
-``app.state.settings``.
+dumps follow the store, records accepted included. Include it with
+``app.include_router(catalog.router)``; it reads ``app.state.settings``, and reads the store
+through ``app.state.writer`` (the service's one read-write handle) where the app has one,
+else through a read-only handle of its own.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ import datetime
 import hashlib
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import format_datetime, parsedate_to_datetime
+from typing import Protocol
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request, Response
@@ -26,7 +30,7 @@ from udsyn.publish import vocabulary as v
 from udsyn.publish.catalogue import catalogue_pages
 from udsyn.publish.release import Release, build_release
 from udsyn.publish.settings import PublishSettings, load_publish_settings
-from udsyn.store import open_store
+from udsyn.store import Store, open_store
 from udsyn.web.errors import ProtocolError, answer_media_type
 
 router = APIRouter(tags=["catalogue"])
@@ -66,28 +70,43 @@ class Releases:
         self._looked = 0.0
         self._lock = asyncio.Lock()
 
-    async def current(self) -> _Served:
-        """The release as the store holds it now (looked at most every refresh_seconds)."""
+    async def current(self, writer: Reader | None = None) -> _Served:
+        """The release as the store holds it now (looked at most every refresh_seconds),
+        read through ``writer`` when given."""
         async with self._lock:
             fresh = time.monotonic() - self._looked < self.publisher.refresh_seconds
             if self._served is None or not fresh:
-                self._served = await asyncio.to_thread(self._build_if_changed, self._served)
+                served = self._served
+                if writer is not None:
+                    self._served = await writer.read(lambda store: self._build(store, served))
+                else:
+                    self._served = await asyncio.to_thread(self._build_from_settings, served)
                 self._looked = time.monotonic()
             return self._served
 
-    def _build_if_changed(self, served: _Served | None) -> _Served:
+    def _build_from_settings(self, served: _Served | None) -> _Served:
         with open_store(self.settings, read_only=True) as store:
-            quads = sorted(str(quad) for quad in store.quads())
-            digest = hashlib.sha256("\n".join(quads).encode()).digest()
-            if served is not None and served.digest == digest:
-                return served
-            if not quads:
-                raise ProtocolError(503, "the store holds nothing to publish yet")
-            now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
-            release = build_release(store, self.settings.service_url, self.publisher, now.date())
+            return self._build(store, served)
+
+    def _build(self, store: Store, served: _Served | None) -> _Served:
+        """A new release if the store's content differs from the one ``served`` was made of."""
+        quads = sorted(str(quad) for quad in store.quads())
+        digest = hashlib.sha256("\n".join(quads).encode()).digest()
+        if served is not None and served.digest == digest:
+            return served
+        if not quads:
+            raise ProtocolError(503, "the store holds nothing to publish yet")
+        now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+        release = build_release(store, self.settings.service_url, self.publisher, now.date())
         etags = {name: f'"{hashlib.sha256(content).hexdigest()}"'
                  for name, content in release.files.items()}  # fmt: skip
         return _Served(digest, release, now, etags)
+
+
+class Reader(Protocol):
+    """What the catalogue needs of the service's writer: reads of its store, in a thread."""
+
+    async def read(self, job: Callable[[Store], _Served]) -> _Served: ...
 
 
 def releases_of(request: Request) -> Releases:
@@ -96,6 +115,11 @@ def releases_of(request: Request) -> Releases:
     if getattr(state, "releases", None) is None:
         state.releases = Releases(state.settings, load_publish_settings())
     return state.releases
+
+
+async def current(request: Request) -> _Served:
+    """The release of the store as it is now, read through the app's writer if it has one."""
+    return await releases_of(request).current(getattr(request.app.state, "writer", None))
 
 
 @router.api_route("/catalog", methods=["GET", "HEAD"], summary="The DCAT-AP catalogue",
@@ -124,7 +148,7 @@ def negotiate_format(request: Request) -> Format:
 
 
 async def _catalogue_page(request: Request, chosen: Format, page: int) -> Response:
-    served = await releases_of(request).current()
+    served = await current(request)
     settings: Settings = request.app.state.settings
     size = releases_of(request).publisher.catalog_page_size
     pages = dict(catalogue_pages(served.release.facts, size, f"{settings.service_url}catalog"))
@@ -145,7 +169,7 @@ async def download(request: Request, name: str) -> Response:
 
     Answers ``Range`` (one range), ``If-None-Match``, ``If-Modified-Since`` and ``If-Range``.
     """
-    served = await releases_of(request).current()
+    served = await current(request)
     content = served.release.files.get(name)
     if content is None:
         raise ProtocolError(404, f"the release has no file {name!r}; /catalog lists them")
@@ -160,7 +184,7 @@ async def download(request: Request, name: str) -> Response:
                   summary="The VoID description")  # fmt: skip
 async def void(request: Request) -> Response:
     """The VoID description of the graph (Turtle)."""
-    served = await releases_of(request).current()
+    served = await current(request)
     body = served.release.files["void.ttl"]
     return _conditional(request, body, "text/turtle; charset=utf-8", served.etags["void.ttl"],
                         served.built, {})  # fmt: skip
