@@ -73,7 +73,7 @@ def publish(
 
 
 def _conforms(files: dict[str, bytes]) -> bool:
-    """Print each profile's result and its violations; True when none has a violation."""
+    """Print each profile's result with its findings; True when none has a violation."""
     from rdflib import Graph
 
     from udsyn.publish.checking import ShapesMissing, check_catalogue
@@ -88,9 +88,8 @@ def _conforms(files: dict[str, bytes]) -> bool:
     for result in results:
         out.print(result.summary(), highlight=False, markup=False)
         for finding in result.findings:
-            if finding.severity == "Violation":
-                out.print(f"  {finding.focus} {finding.path}: {finding.message}",
-                          highlight=False, markup=False)  # fmt: skip
+            out.print(f"  {finding.severity} {finding.focus} {finding.path}: {finding.message}",
+                      highlight=False, markup=False)  # fmt: skip
     return all(result.conforms for result in results)
 
 

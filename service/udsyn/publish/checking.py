@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from pyoxigraph import NamedNode
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, SH, XSD
 
@@ -183,7 +184,5 @@ def _findings(report: Graph) -> tuple[Finding, ...]:
 
 def _short(term: object) -> str:
     if isinstance(term, URIRef):
-        from pyoxigraph import NamedNode
-
         return compact(NamedNode(str(term)), "")
     return "" if term is None else str(term)

@@ -124,12 +124,15 @@ def model_files(quads: Sequence[ox.Quad], base_iri: str) -> list[DataFile]:
     ]  # fmt: skip
 
 
+_Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+
+
 def stable_blank_nodes(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
     """The quads with their blank nodes renamed in order of first appearance, so that files
     parsed anew (which gives fresh blank nodes) serialise to the same bytes."""
     names: dict[ox.BlankNode, ox.BlankNode] = {}
 
-    def rename(term):  # type: ignore[no-untyped-def]
+    def rename(term: _Term) -> _Term:
         if isinstance(term, ox.BlankNode):
             return names.setdefault(term, ox.BlankNode(f"b{len(names)}"))
         return term

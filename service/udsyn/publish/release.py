@@ -45,11 +45,11 @@ RDF_TYPE = ox.NamedNode(v.RDF + "type")
 
 @dataclass(frozen=True)
 class Release:
-    """The release's files by name, in the order a listing shows them, and its catalogue."""
+    """The release's files by name, in the order a listing shows them, and what its
+    catalogue states."""
 
     files: dict[str, bytes]
     facts: CatalogueFacts
-    quads: tuple[ox.Quad, ...]
 
     def write(self, folder: Path) -> None:
         """Write every file into ``folder`` (made if missing)."""
@@ -100,7 +100,7 @@ def build_release(
                                           prefixes=v.PREFIXES)  # fmt: skip
     files["void.ttl"] = void_file(quads, facts)
     files["README.md"] = readme(facts, files)
-    return Release(files, facts, quads)
+    return Release(files, facts)
 
 
 def catalogue_files(triples: list[ox.Triple]) -> dict[str, bytes]:

@@ -38,7 +38,7 @@ def void_triples(quads: Sequence[ox.Quad], facts: VoidFacts) -> list[ox.Triple]:
     triples = {quad.triple for quad in quads}
     out: set[ox.Triple] = set()
 
-    def add(subject: str, predicate: str, value: ox.NamedNode | ox.Literal) -> None:
+    def add(subject: str, predicate: str, value: ox.NamedNode | ox.BlankNode | ox.Literal) -> None:
         out.add(ox.Triple(ox.NamedNode(subject), ox.NamedNode(predicate), value))
 
     def count(subject: str, predicate: str, number: int) -> None:
@@ -71,7 +71,7 @@ def void_triples(quads: Sequence[ox.Quad], facts: VoidFacts) -> list[ox.Triple]:
     for number, (kind, entities) in enumerate(sorted(classes.items(), key=_by_iri), start=1):
         partition = f"{dataset}#class-{number}"
         add(dataset, v.VOID + "classPartition", ox.NamedNode(partition))
-        add(partition, v.VOID + "class", kind)  # type: ignore[arg-type]
+        add(partition, v.VOID + "class", kind)
         count(partition, "entities", entities)
     for number, (predicate, used) in enumerate(sorted(properties.items(), key=_by_iri), start=1):
         partition = f"{dataset}#property-{number}"
@@ -83,7 +83,7 @@ def void_triples(quads: Sequence[ox.Quad], facts: VoidFacts) -> list[ox.Triple]:
         subset = f"{dataset}#graph-{number}"
         add(dataset, v.VOID + "subset", ox.NamedNode(subset))
         add(subset, v.RDF + "type", ox.NamedNode(v.VOID + "Dataset"))
-        add(subset, SD_NAME, graph)  # type: ignore[arg-type]
+        add(subset, SD_NAME, graph)
         count(subset, "triples", size)
     return sorted(out, key=str)
 

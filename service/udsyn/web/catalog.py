@@ -127,7 +127,7 @@ async def current(request: Request) -> _Served:
 async def catalog(request: Request, page: int = 1) -> Response:
     """The DCAT-AP 3 catalogue in Turtle, RDF/XML or JSON-LD as ``Accept`` asks; paged with
     ``hydra:next`` when it holds more datasets than a page (``?page=N``)."""
-    return await _catalogue_page(request, negotiate_format(request), page)
+    return await _catalogue_page(request, _negotiated(request), page)
 
 
 @router.api_route("/catalog.{extension}", methods=["GET", "HEAD"], response_class=Response,
@@ -140,7 +140,7 @@ async def catalog_as(request: Request, extension: str, page: int = 1) -> Respons
     return await _catalogue_page(request, chosen, page)
 
 
-def negotiate_format(request: Request) -> Format:
+def _negotiated(request: Request) -> Format:
     try:
         return negotiate(request.headers.get("accept"), CATALOGUE_FORMATS)
     except ValueError as refusal:
