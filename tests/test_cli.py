@@ -18,6 +18,7 @@ import pytest
 
 from udsyn import __version__
 from udsyn.config import _ENVIRONMENT, _FILE_KEYS, _REMOTE_ENVIRONMENT
+from udsyn.questions import shipped_questions
 
 from .conftest import Listener, OxigraphServer, RunningService, free_port
 from .support import one_error_line, udsyn
@@ -140,16 +141,16 @@ def test_ask_runs_a_named_question_on_the_shipped_graph(tmp_path: Path) -> None:
     assert udsyn("--store", store, "load", "--shipped").returncode == 0
     listing = udsyn("--store", store, "questions")
     assert listing.returncode == 0
-    first = listing.stdout.split("│")[1].strip() if "│" in listing.stdout else ""
-    assert first, listing.stdout
+    rows = list(csv.reader(io.StringIO(listing.stdout)))
+    assert rows[0] == ["name", "title", "parameters"]
+    assert [row[0] for row in rows[1:]] == [q.name for q in shipped_questions()]
+    first = rows[1][0]
     done = udsyn("--store", store, "ask", first, "--format", "json")
     assert done.returncode == 0, done.stderr
     assert "results" in json.loads(done.stdout) or "boolean" in json.loads(done.stdout)
 
 
 def test_a_bad_parameter_value_names_the_parameter(tmp_path: Path) -> None:
-    from udsyn.questions import shipped_questions
-
     question = next(
         (q for q in shipped_questions() if any(p.type == "iri" for p in q.parameters)), None
     )

@@ -128,14 +128,18 @@ def questions() -> None:
 
     Example: `udsyn questions`
     """
-    table = Table("name", "title", "parameters", show_lines=False)
-    for question in shipped_questions():
-        parameters = ", ".join(
-            f"{p.name} ({p.type}{'' if p.required else ' = ' + str(p.default)})"
-            for p in question.parameters
-        )
-        table.add_row(question.name, question.title, parameters)
-    out.print(table)
+    rows = [
+        [
+            question.name,
+            question.title,
+            ", ".join(
+                f"{p.name} ({p.type}{'' if p.required else ' = ' + str(p.default)})"
+                for p in question.parameters
+            ),
+        ]
+        for question in shipped_questions()
+    ]
+    print_rows(["name", "title", "parameters"], rows)
 
 
 # -- answers -----------------------------------------------------------------------------
@@ -206,14 +210,19 @@ def _print_table(solutions: ox.QuerySolutions | ox.QueryBoolean, base_iri: str, 
         return
     names = [variable.value for variable in solutions.variables]
     rows = [[compact(row[name], base_iri) for name in names] for row in solutions]
+    print_rows(names, rows)
+    err.print(f"{len(rows)} rows{note}", highlight=False, markup=False)
+
+
+def print_rows(names: list[str], rows: list[list[str]]) -> None:
+    """A table on a terminal, cut to its width; elsewhere CSV, every value in full."""
     if out.is_terminal:
         table = Table(*names, show_lines=False, highlight=False)
         for row in rows:
             table.add_row(*(Text(value) for value in row))
         out.print(table)
-    else:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(names)
-        writer.writerows(rows)
-        sys.stdout.flush()
-    err.print(f"{len(rows)} rows{note}", highlight=False, markup=False)
+        return
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(names)
+    writer.writerows(rows)
+    sys.stdout.flush()
