@@ -23,7 +23,7 @@ import rdflib
 from fastapi import FastAPI
 from rdflib import DCTERMS, FOAF, RDF, SKOS, Graph, Literal, URIRef
 
-from tests.conftest import BASE
+from tests.conftest import BASE, RunningService
 from tests.support import one_error_line, udsyn
 from udsyn.config import Settings
 from udsyn.publish.checking import PROFILES, ShapesMissing, check_catalogue, reference_folder
@@ -740,3 +740,36 @@ def test_the_catalogue_follows_the_store(tmp_path: Path) -> None:
         assert b"RM-2008-001" in changed.content
         record_file = client.get("/download/partnership-records.ttl")
         assert record_file.status_code == 200 and b"RM-2008-001" in record_file.content
+
+
+def test_the_service_app_serves_the_catalogue_through_its_writer(tmp_path: Path) -> None:
+    """The router inside the service's own app, which reads the store through its writer."""
+    from udsyn.web.app import create_app
+
+    path = tmp_path / "store"
+    assert udsyn("--store", str(path), "load", "--shipped").returncode == 0
+    app = create_app(Settings(store_path=str(path)))
+    if not any(getattr(route, "path", "") == "/catalog" for route in app.routes):
+        app.include_router(catalog.router)
+    with InProcess(app, base_url="http://udsyn.test") as client:
+        answer = client.get("/catalog", headers={"accept": "application/rdf+xml"})
+        assert answer.status_code == 200, answer.text
+        assert (None, RDF.type, DCAT.Catalog) in parse_answer(answer)
+        assert client.get("/download/udsyn.ttl").status_code == 200
+
+
+def test_the_running_service_serves_the_catalogue(service: RunningService) -> None:
+    """``udsyn serve`` answers /catalog, /download/ and VoID once web/app.py includes the
+    router."""
+    with httpx.Client(base_url=service.url, timeout=30) as client:
+        answer = client.get("/catalog")
+        if answer.status_code == 404:
+            pytest.skip("web/app.py does not include udsyn.web.catalog.router yet")
+        assert answer.status_code == 200
+        graph = parse_answer(answer)
+        assert len(list(graph.subjects(RDF.type, DCAT.Catalog))) == 1
+        url = str(next(graph.objects(None, DCAT.downloadURL)))
+        assert url.startswith(service.url + "/download/")
+        download = client.get(url, headers={"range": "bytes=0-9"})
+        assert download.status_code == 206 and len(download.content) == 10
+        assert client.get("/.well-known/void").status_code == 200
