@@ -4,6 +4,11 @@ All parsing uses pyoxigraph's parsers, which never fetch anything: JSON-LD remot
 are refused and RDF/XML external entities are not resolved. RDF/XML entity declarations are
 read first with expat (a real XML parser) and refused when they would expand past
 :data:`MAX_ENTITY_EXPANSION` characters or name anything outside the file.
+
+The shipped files declare ``@base <https://w3id.org/udsyn/>``, so any parser reads them with
+absolute IRIs. A file's ``@base`` overrides the base a parser is given, so when udsyn is
+configured with another base the loader moves every IRI under :data:`PUBLISHED_IDS` to the
+same path under it (:func:`rebased`); the ontology and shapes namespaces never move.
 """
 
 from __future__ import annotations
@@ -14,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.parsers import expat
 
-from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, parse
+from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Triple, parse
 
+from udsyn.config import DEFAULT_BASE_IRI
 from udsyn.shipped import ONTOLOGY_IRI, data_files, ontology_files
 
 FORMATS_BY_SUFFIX: dict[str, RdfFormat] = {
@@ -93,13 +99,45 @@ def shipped_sources() -> list[Source]:
 MAX_ENTITY_EXPANSION = 1_000_000  # characters one entity reference may stand for
 
 
+PUBLISHED_IDS = DEFAULT_BASE_IRI + "id/"  # the data's IRIs as the shipped files write them
+
+Term = NamedNode | BlankNode | Literal | Triple
+
+
+def rebased_term(term: Term, ids: str) -> Term:
+    """``term`` with an IRI under :data:`PUBLISHED_IDS` moved under ``ids`` (also inside a
+    triple term); every other term as it is."""
+    if isinstance(term, NamedNode) and term.value.startswith(PUBLISHED_IDS):
+        return NamedNode(ids + term.value[len(PUBLISHED_IDS) :])
+    if isinstance(term, Triple):
+        return Triple(*(rebased_term(part, ids) for part in term))
+    return term
+
+
+def rebased(quad: Quad, base_iri: str) -> Quad:
+    """``quad`` with every IRI under :data:`PUBLISHED_IDS` (subject, predicate, object, graph
+    name) moved to ``base_iri + "id/..."``."""
+    ids = base_iri + "id/"
+    graph = quad.graph_name
+    return Quad(
+        rebased_term(quad.subject, ids),
+        rebased_term(quad.predicate, ids),
+        rebased_term(quad.object, ids),
+        graph if isinstance(graph, DefaultGraph) else rebased_term(graph, ids),
+    )
+
+
 def read_quads(source: Source, base_iri: str) -> Iterator[Quad]:
-    """The quads of one file; relative IRIs resolve against ``base_iri``."""
+    """The quads of one file; relative IRIs resolve against ``base_iri``, and IRIs under
+    :data:`PUBLISHED_IDS` (a file's ``@base`` wins over ``base_iri``) are moved under it."""
     if source.format == RdfFormat.RDF_XML:
         check_entities(source.path)
+    moved = base_iri != DEFAULT_BASE_IRI
     try:
         with source.path.open("rb") as stream:
             for quad in parse(stream, format=source.format, base_iri=base_iri):
+                if moved:
+                    quad = rebased(quad, base_iri)
                 if source.graph is not None and isinstance(quad.graph_name, DefaultGraph):
                     quad = Quad(quad.subject, quad.predicate, quad.object, source.graph)
                 yield quad
