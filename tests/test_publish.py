@@ -475,6 +475,23 @@ def test_publisher_details_come_from_the_config_file_and_environment(
     assert urls and all(url.startswith("https://files.example.org/udsyn/") for url in urls)
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("UDSYN_PUBLISH_DOWNLOAD_BASE", "files/", "must be an absolute http(s) address"),
+        ("UDSYN_PUBLISH_LICENCE", "CC BY 4.0", "must be an absolute http(s) address"),
+        ("UDSYN_PUBLISH_CONTACT_EMAIL", "the office", "no e-mail address"),
+        ("UDSYN_PUBLISH_CATALOG_PAGE_SIZE", "many", "is not a valid int"),
+    ],
+)
+def test_a_publish_setting_that_cannot_be_used_is_one_line(
+    store_path: Path, tmp_path: Path, variable: str, value: str, said: str
+) -> None:
+    done = udsyn("--store", str(store_path), "publish", str(tmp_path / "out"), **{variable: value})
+    assert done.returncode == 2
+    assert said in one_error_line(done)
+
+
 def test_an_unknown_publish_setting_is_one_line(store_path: Path, tmp_path: Path) -> None:
     (tmp_path / "udsyn.toml").write_text('[udsyn]\n[publish]\npublisher_nam = "x"\n')
     done = udsyn("--store", str(store_path), "publish", "out", cwd=tmp_path)

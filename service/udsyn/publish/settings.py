@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,9 @@ _KINDS: dict[str, type] = {
     field.name: type(field.default) for field in dataclasses.fields(PublishSettings)
 }
 _KEYS = tuple(_KINDS)
+_ADDRESSES = ("publisher", "contact_url", "download_base", "licence")
+_ADDRESS = re.compile(r"^https?://[^\s<>\"{}|\\^`]+$")
+_EMAIL = re.compile(r"^[^\s@<>]+@[^\s@<>]+$")
 
 
 def load_publish_settings(environ: dict[str, str] | None = None) -> PublishSettings:
@@ -67,7 +71,21 @@ def load_publish_settings(environ: dict[str, str] | None = None) -> PublishSetti
     email = str(values.get("contact_email", ""))
     if email.startswith("mailto:"):
         values["contact_email"] = email.removeprefix("mailto:")
+    _check_addresses(values)
     return PublishSettings(**values)
+
+
+def _check_addresses(values: dict[str, str | int | float]) -> None:
+    """Refuse an address that is not an absolute http(s) IRI, or an e-mail address that is
+    not one: the catalogue would not parse."""
+    for key in _ADDRESSES:
+        if key in values and not _ADDRESS.match(str(values[key])):
+            raise ConfigError(
+                f"the {key} setting must be an absolute http(s) address, not {values[key]!r}"
+            )
+    if values.get("contact_email") and not _EMAIL.match(str(values["contact_email"])):
+        raise ConfigError(f"the contact_email setting is no e-mail address: "
+                          f"{values['contact_email']!r}")  # fmt: skip
 
 
 def _typed(key: str, value: object, where: str) -> str | int | float:
