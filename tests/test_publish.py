@@ -23,7 +23,7 @@ import rdflib
 from fastapi import FastAPI
 from rdflib import DCTERMS, FOAF, RDF, SKOS, Graph, Literal, URIRef
 
-from tests.conftest import BASE, RunningService
+from tests.conftest import BASE, OxigraphServer, RunningService
 from tests.support import one_error_line, udsyn
 from udsyn.config import Settings
 from udsyn.publish.checking import PROFILES, ShapesMissing, check_catalogue, reference_folder
@@ -790,3 +790,24 @@ def test_the_running_service_serves_the_catalogue(service: RunningService) -> No
         download = client.get(url, headers={"range": "bytes=0-9"})
         assert download.status_code == 206 and len(download.content) == 10
         assert client.get("/.well-known/void").status_code == 200
+
+
+def test_a_remote_store_gives_the_same_release(
+    oxigraph_server: OxigraphServer, release: Path, tmp_path: Path
+) -> None:
+    """Published from a SPARQL server holding the same graph: the same quads and table."""
+    oxigraph_server.clear()
+    remote = ["--endpoint", f"{oxigraph_server.url}/query",
+              "--update-endpoint", f"{oxigraph_server.url}/update"]  # fmt: skip
+    assert udsyn(*remote, "load", "--shipped").returncode == 0
+    done = udsyn(*remote, "publish", str(tmp_path / "out"), "--date", DATE,
+                 UDSYN_PUBLISH_DOWNLOAD_BASE=DOWNLOADS)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    oxigraph_server.clear()
+    for name in ("udsyn.nq", "udsyn.ttl"):
+        served = list(ox.parse(path=tmp_path / "out" / name, format=RDF_FILES[name]))
+        local = list(ox.parse(path=release / name, format=RDF_FILES[name]))
+        assert len(served) == len(local)
+        assert _named(served) == _named(local)
+    for name in ("partner-register.csv", "udsyn-concept-schemes.ttl"):
+        assert (tmp_path / "out" / name).read_bytes() == (release / name).read_bytes()
