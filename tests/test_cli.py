@@ -243,7 +243,6 @@ BAD_INPUT = {
     "status of no store": (["--store", "{none}", "status"], "there is no store at"),
     "check a missing register": (["--store", "{store}", "check", "{missing}.csv"],
                                  "{missing}.csv"),
-    "publish nowhere": (["--store", "{store}", "publish"], "udsyn publish: Missing argument"),
     "serve a busy port": (["--store", "{none}", "serve", "--port", "{busy}"],
                           "cannot listen on 127.0.0.1:{busy}"),
     "serve no port": (["--store", "{none}", "serve", "--port", "70000"],
