@@ -14,6 +14,7 @@ import dataclasses
 import difflib
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,8 @@ class Settings:
     answer_cache_mb: int = 64
     public_url: str | None = None
     write_token: str | None = field(default=None, repr=False)
+    write_tokens: Mapping[str, str] = field(default_factory=dict, repr=False)  # name -> token
+    max_upload_bytes: int = 50_000_000
 
     @property
     def in_memory(self) -> bool:
@@ -81,6 +84,7 @@ _ENVIRONMENT = {
     "UDSYN_PUBLIC_URL": ("public_url", str),
     "UDSYN_ANSWER_CACHE_MB": ("answer_cache_mb", int),
     "UDSYN_WRITE_TOKEN": ("write_token", str),
+    "UDSYN_MAX_UPLOAD_BYTES": ("max_upload_bytes", int),
 }
 
 _REMOTE_ENVIRONMENT = {
@@ -133,8 +137,21 @@ def _read_config_file(environ: dict[str, str]) -> tuple[dict[str, Any], dict[str
         raise ConfigError(f"{path}: {error}") from None
     section = dict(document.get("udsyn", document))
     remote = dict(section.pop("remote", {}))
+    tokens = section.pop("tokens", {})
+    section.pop("publish", None)  # the publisher's details: udsyn.publish.settings reads them
     values = _from_file(path, "[udsyn]", section, _FILE_KEYS)
+    if tokens:
+        values["write_tokens"] = _tokens(path, tokens)
     return values, _from_file(path, "[udsyn.remote]", remote, _REMOTE_FILE_KEYS)
+
+
+def _tokens(path: Path, table: Any) -> dict[str, str]:
+    """Named write tokens: ``name = "token"`` lines of ``[udsyn.tokens]``."""
+    if not isinstance(table, dict) or not all(
+        isinstance(token, str) and token for token in table.values()
+    ):
+        raise ConfigError(f'{path}: [udsyn.tokens] holds lines of name = "token"')
+    return {str(name): token for name, token in table.items()}
 
 
 def _from_file(

@@ -21,7 +21,7 @@ the order of the imports. Raise :class:`~udsyn.cli.common.Failure` (or one of th
 errors in ``common.EXPECTED``) for exit code 2, ``typer.Exit(FINDINGS)`` for 1.
 '''
 
-from udsyn.cli import checking, data, publishing, querying, serving, validating
+from udsyn.cli import checking, data, publishing, querying, records, serving, validating
 from udsyn.cli.common import app
 
-__all__ = ["app", "checking", "data", "publishing", "querying", "serving", "validating"]
+__all__ = ["app", "checking", "data", "publishing", "querying", "records", "serving", "validating"]

@@ -36,7 +36,7 @@ from udsyn.validation import load_shapes, shacl_report, to_rdflib
 SHAPES = "https://w3id.org/udsyn/shapes#"
 CHECK = ox.NamedNode(SHAPES + "check")
 AS_OF = ox.NamedNode(SHAPES + "asOf")
-RECORD = ox.NamedNode(SHAPES + "record")
+CHECKED_IN = ox.NamedNode(SHAPES + "checkedIn")
 XSD_DATE = ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")
 PARTY = ox.NamedNode("https://w3id.org/udsyn/ontology#party")
 PARTNERSHIP_RECORD = "https://w3id.org/udsyn/ontology#PartnershipRecord"
@@ -194,7 +194,7 @@ def _construct(store: Store, text: str) -> Iterable[ox.Triple]:
 def check_node(batch: Batch, as_of: datetime.date) -> list[ox.Triple]:
     """The node naming the records under check and the date the date rules judge by."""
     return [ox.Triple(CHECK, AS_OF, ox.Literal(as_of.isoformat(), datatype=XSD_DATE))] + [
-        ox.Triple(CHECK, RECORD, record) for record in batch.records
+        ox.Triple(record, CHECKED_IN, CHECK) for record in batch.records
     ]
 
 

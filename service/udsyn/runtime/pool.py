@@ -72,6 +72,7 @@ class Job:
     bindings: tuple[tuple[str, Term], ...] = ()
     refusal: str = ""
     stream: bool = False
+    generation: int = 0  # the store's generation the answer must reflect (see writer.py)
 
     @property
     def digest(self) -> bytes:
@@ -134,16 +135,23 @@ def _worker_main(channel: socket.socket, settings: Settings) -> None:
         _write_frame(channel, "unavailable", str(error).encode())
         return
     _write_frame(channel, "ready", (refused or "").encode())
-    sandbox.run_with_large_stack(lambda: _serve_jobs(channel, store))
+    sandbox.run_with_large_stack(lambda: _serve_jobs(channel, store, settings))
 
 
-def _serve_jobs(channel: socket.socket, store: Store) -> None:
+def _serve_jobs(channel: socket.socket, store: Store, settings: Settings) -> None:
+    generation = 0
     while True:
         try:
             (size,) = struct.unpack("!I", _read_exactly(channel, 4))
             job: Job = pickle.loads(_read_exactly(channel, size))
         except EOFError:
             return
+        if job.generation != generation and settings.remote is None:
+            # the store was written since this handle was opened: a read-only handle is a
+            # snapshot, so open a new one to see the write
+            store.close()
+            store = open_store(settings, read_only=True)
+            generation = job.generation
         status, payload = _answer(store, job, channel)
         _write_frame(channel, status, payload if isinstance(payload, bytes) else payload.encode())
 
@@ -254,9 +262,9 @@ class _Worker:
 class AnswerCache:
     """Recent answers, least recently used first out, within a budget of bytes.
 
-    Keys are the jobs' digests, never their texts. Only for the embedded store: the service
-    opens it read-only, so an answer cannot go stale while the service runs. A remote server
-    may change under the service, so answers from it are never kept.
+    Keys are the jobs' digests, never their texts. Only for the embedded store, which only the
+    service's writer changes, and which clears the cache when it does. A remote server may
+    change under the service, so answers from it are never kept.
     """
 
     _ENTRY_OVERHEAD = 200  # bytes of Python objects around each answer
@@ -283,6 +291,10 @@ class AnswerCache:
             dropped_key, dropped = self._answers.popitem(last=False)
             self.size -= self._weight(dropped_key, dropped)
 
+    def clear(self) -> None:
+        self._answers.clear()
+        self.size = 0
+
     def _weight(self, key: bytes, answer: Answer) -> int:
         return self._ENTRY_OVERHEAD + len(key) + len(answer.body)
 
@@ -299,6 +311,13 @@ class WorkerPool:
         self._idle: asyncio.Queue[_Worker] | None = None
         self._all: set[_Worker] = set()
         self._starting: set[asyncio.Task] = set()
+        self.generation = 0
+
+    def new_generation(self) -> None:
+        """The store has been written: forget remembered answers, let workers reopen."""
+        self.generation += 1
+        if self._cache is not None:
+            self._cache.clear()
 
     async def start(self) -> None:
         """Start every worker and wait until each has opened its store."""
@@ -328,6 +347,7 @@ class WorkerPool:
         A worker found dead (it died while idle, or during this job) is replaced and the job
         is tried once more on another; a job that stops two workers is refused.
         """
+        job = replace(job, generation=self.generation)
         key = job.digest if cached and self._cache is not None else None
         if key is not None:
             remembered = self._cache.get(key)
@@ -374,7 +394,7 @@ class WorkerPool:
         (the client left) has its worker replaced, which stops the query.
         """
         limit = self.settings.query_timeout if timeout is None else timeout
-        streaming = replace(job, stream=True)
+        streaming = replace(job, stream=True, generation=self.generation)
         worker = await self._acquire(limit)
         finished = False
         try:

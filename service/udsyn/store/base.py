@@ -171,6 +171,10 @@ class Store(ABC):
         """Every quad, named graphs included."""
 
     @abstractmethod
+    def update(self, text: str) -> None:
+        """Apply a SPARQL 1.1 Update (udsyn's own, never a user's) in one transaction."""
+
+    @abstractmethod
     def add_all(self, quads: Iterable[ox.Quad]) -> int:
         """Add every quad in one transaction; if anything fails, nothing is added.
 

@@ -50,6 +50,19 @@ class EmbeddedStore(Store):
         except OSError as error:
             raise StoreUnavailable(f"cannot open the store at {path}: {error}") from None
 
+    @classmethod
+    def for_the_service(cls, base_iri: str, path: str) -> EmbeddedStore:
+        """The read-write handle of the service that holds the store's serving lock: the
+        service's one writer, which tells its readers about every write."""
+        store = cls.__new__(cls)
+        Store.__init__(store, base_iri)
+        store.path = path
+        try:
+            store._store = ox.Store(path)
+        except OSError as error:
+            raise StoreUnavailable(f"cannot open the store at {path}: {error}") from None
+        return store
+
     @property
     def description(self) -> str:
         return f"embedded store at {self.path}" if self.path else "embedded store in memory"
@@ -99,6 +112,14 @@ class EmbeddedStore(Store):
         except OSError as error:
             raise StoreError(f"the store could not save the data: {error}") from None
         return counter.count
+
+    def update(self, text: str) -> None:
+        try:
+            self._store.update(text, base_iri=self.base_iri)
+            if self.path:
+                self._store.flush()
+        except (OSError, SyntaxError) as error:
+            raise StoreError(f"the store could not apply the change: {error}") from None
 
     def close(self) -> None:
         if self.path:

@@ -114,23 +114,23 @@ class RemoteStore(Store):
         first = next(batches, [])
         second = next(batches, None)
         if second is None:  # parsed whole before the server is contacted
-            self._update(_insert_data(first))
+            self.update(_insert_data(first))
             return counter.count
         staging = f"urn:udsyn:staging:{uuid.uuid4()}:"
         staged: set[str] = set()
         try:
             for batch in itertools.chain([first, second], batches):
-                self._update(_insert_data(batch, staging, staged))
-            self._update(_publish(staging, staged))
+                self.update(_insert_data(batch, staging, staged))
+            self.update(_publish(staging, staged))
         except BaseException:
             if staged:
-                self._update(" ;\n".join(f"DROP SILENT GRAPH <{staging}{g}>" for g in staged))
+                self.update(" ;\n".join(f"DROP SILENT GRAPH <{staging}{g}>" for g in staged))
             raise
         return counter.count
 
     BATCH = 250_000
 
-    def _update(self, update: str) -> None:
+    def update(self, update: str) -> None:
         client = self._client(self.endpoint.query_url)
         client.updateEndpoint = self.endpoint.update_url
         # setQuery() would scan the whole text with a regex to learn its type (seconds for a

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,7 +15,8 @@ from udsyn import __version__
 from udsyn.config import Settings
 from udsyn.questions import shipped_questions
 from udsyn.runtime.pool import WorkerPool
-from udsyn.web import docs, page, questions, sparql
+from udsyn.runtime.writer import Writer
+from udsyn.web import catalog, docs, page, questions, records, sparql
 from udsyn.web.errors import install_error_handlers
 
 DESCRIPTION = """
@@ -23,6 +25,9 @@ networks, EU programmes and the decisions behind them, each fact traceable to it
 
 * **/sparql**: the SPARQL 1.1 Protocol query endpoint (read-only).
 * **/questions**: named questions as plain web addresses.
+* **/validate**: a partnership register checked as `udsyn check` checks it.
+* **/records**: registers accepted as batches of records (a write token is needed), listed,
+  shown and retracted; every change recorded in the audit graph.
 * **/**: a query page with the question library.
 * **/health**: whether the service answers, and where its data lives.
 * **/docs**: this document to read and try; **/openapi.json**: the document itself.
@@ -34,7 +39,9 @@ service description at `GET /sparql` lists them.
 
 def create_app(settings: Settings) -> FastAPI:
     """The application for a store described by ``settings`` (already loaded)."""
+    _log_changes()
     pool = WorkerPool(settings)
+    writer = Writer(settings, pool)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -43,6 +50,7 @@ def create_app(settings: Settings) -> FastAPI:
             yield
         finally:
             pool.stop()
+            writer.close()
 
     # FastAPI's own API pages load their scripts from a CDN; /docs serves them from the package.
     app = FastAPI(
@@ -55,18 +63,23 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.pool = pool
+    app.state.writer = writer
     app.state.questions = shipped_questions()
     app.state.languages = None
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
-        allow_methods=["GET", "POST"],
-        allow_headers=["Accept", "Content-Type"],
-        expose_headers=["Content-Type", "Link"],
+        allow_methods=["GET", "HEAD", "POST", "DELETE"],
+        allow_headers=["Accept", "Content-Type", "Authorization", "Range", "If-None-Match",
+                       "If-Range"],
+        expose_headers=["Content-Type", "Link", "ETag", "Last-Modified", "Content-Range",
+                        "Content-Length"],
     )
     install_error_handlers(app)
     app.include_router(sparql.router)
     app.include_router(questions.router)
+    app.include_router(records.router)
+    app.include_router(catalog.router)
     questions.add_question_routes(app, app.state.questions)
     page.install(app)
     docs.install(app)
@@ -102,3 +115,13 @@ def where_the_data_lives(settings: Settings) -> str:
     if settings.in_memory:
         return "embedded store in memory"
     return f"embedded store at {Path(settings.store_path).resolve()}"
+
+
+def _log_changes() -> None:
+    """Every change to the graph (batches stored, retracted) is one line on stderr."""
+    logger = logging.getLogger("udsyn.records")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)

@@ -1,0 +1,1 @@
+"""Partnership records in the graph: batches, write tokens and the audit trail."""

@@ -1,0 +1,67 @@
+"""The one writer: the service's only read-write handle on its store.
+
+Writes come one at a time (a lock serialises them) and run in a thread, so the service
+goes on answering. Each finished write raises the store's *generation*: the query pool
+forgets its remembered answers and each worker reopens its read-only handle before its next
+query, so every reader sees a write at once, and a query that was running during it saw the
+state before (a read-only handle is a snapshot).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TypeVar
+
+from udsyn.config import Settings
+from udsyn.runtime.pool import WorkerPool
+from udsyn.store import EmbeddedStore, Store, StoreError, open_store
+
+T = TypeVar("T")
+
+
+class WritesUnavailable(StoreError):
+    """The store cannot take writes through the service (e.g. an in-memory store)."""
+
+
+class Writer:
+    """Serialised writes to the service's store, each followed by a new generation."""
+
+    def __init__(self, settings: Settings, pool: WorkerPool) -> None:
+        self.settings = settings
+        self.pool = pool
+        self._lock = asyncio.Lock()
+        self._store: Store | None = None
+
+    def store(self) -> Store:
+        """The read-write handle (opened on first use); reads through it are fine too."""
+        if self._store is None:
+            if self.settings.in_memory:
+                raise WritesUnavailable(
+                    "this service keeps its store in memory, per query worker; records need an "
+                    "on-disk store (UDSYN_STORE) or a SPARQL server"
+                )
+            if self.settings.remote is not None:
+                self._store = open_store(self.settings)
+            else:
+                self._store = EmbeddedStore.for_the_service(
+                    self.settings.base_iri, self.settings.store_path
+                )
+        return self._store
+
+    async def read(self, job: Callable[[Store], T]) -> T:
+        """Run a function that only reads the store, in a thread."""
+        store = self.store()
+        return await asyncio.to_thread(job, store)
+
+    async def write(self, change: Callable[[Store], T]) -> T:
+        """Run a change alone, in a thread; then every reader sees it."""
+        async with self._lock:
+            result = await asyncio.to_thread(change, self.store())
+            self.pool.new_generation()
+            return result
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
