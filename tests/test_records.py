@@ -193,12 +193,12 @@ def test_a_retraction_removes_the_batch_and_is_audited(writable: RunningService)
 def test_concurrent_batches_are_serialised_and_a_reader_sees_before_or_after(
     writable: RunningService,
 ) -> None:
-    registers = [(REGISTERS / "clean.csv").read_text().replace("RM-", f"C{n}-") for n in range(3)]
     registers = [
-        text.replace("Leningrad Oblast", f"Partner {n}")  # no overlaps between them
-        .replace("Lower Silesia", f"Partner {n}b")
-        .replace("Győr-Moson-Sopron County", f"Partner {n}c")
-        for n, text in enumerate(registers)
+        "id,partner,partner_country,kind,status,start_date\n"
+        + "".join(
+            f"C{n}-{i},Partner {n}-{i},NO,project partnership,active,2020-01-01\n" for i in range(5)
+        )
+        for n in range(3)
     ]
     answers: list[int] = []
     seen: set[int] = set()

@@ -187,7 +187,7 @@ def accept(
         report,
         stored=[_identifier(batch, r) for r in stored],
         replaced=[_identifier(batch, r) for r in changed],
-        unchanged=[_identifier(batch, r) for r in unchanged],
+        unchanged=[_identifier(batch, r) for r in records if r in unchanged],
     )
 
 

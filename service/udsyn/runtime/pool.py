@@ -17,6 +17,7 @@ import multiprocessing
 import pickle
 import socket
 import struct
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -149,11 +150,24 @@ def _serve_jobs(channel: socket.socket, store: Store, settings: Settings) -> Non
         if job.generation != generation and settings.remote is None:
             # the store was written since this handle was opened: a read-only handle is a
             # snapshot, so open a new one to see the write
+            reopened = _reopen(settings)
+            if reopened is None:
+                _write_frame(channel, "unavailable", b"the store is being changed; try again")
+                continue
             store.close()
-            store = open_store(settings, read_only=True)
-            generation = job.generation
+            store, generation = reopened, job.generation
         status, payload = _answer(store, job, channel)
         _write_frame(channel, status, payload if isinstance(payload, bytes) else payload.encode())
+
+
+def _reopen(settings: Settings, attempts: int = 20) -> Store | None:
+    """A new read-only handle; opening can fail while the writer's compaction moves files."""
+    for _ in range(attempts):
+        try:
+            return open_store(settings, read_only=True)
+        except StoreError:
+            time.sleep(0.05)
+    return None
 
 
 class _ChunkWriter:
