@@ -10,12 +10,12 @@ wrong with it; a partner that is simply new is minted under the base IRI.
 from __future__ import annotations
 
 import datetime
-import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
+from rapidfuzz import fuzz, process
 
 from udsyn.namespaces import UDS
 from udsyn.registers.findings import Finding
@@ -66,20 +66,25 @@ SCHEMES = {
 REGISTER_STATUSES = ("planned", "active", "suspended", "ended")
 
 # Classes first (a few dozen), then their members' labels: an index lookup per class.
-_NAMED_CLASSES = """
-SELECT DISTINCT ?class ?category WHERE {
-  VALUES (?top ?category) {
-    (uds:Region "party") (org:Organization "party") (foaf:Group "party") (uds:Place "place")
-  }
+_PARTY_CLASSES = """
+SELECT DISTINCT ?class WHERE {
+  VALUES ?top { uds:Region org:Organization foaf:Group }
   ?class rdfs:subClassOf* ?top .
   FILTER NOT EXISTS { ?class rdfs:subClassOf* uds:OfficeAbroad }
 }"""
 
 _NAMES = """
-SELECT DISTINCT ?resource ?label ?category WHERE {
-  VALUES (?class ?category) { %s }
+SELECT DISTINCT ?resource ?label WHERE {
+  VALUES ?class { %s }
   ?resource a ?class ; rdfs:label|skos:prefLabel|skos:altLabel ?label .
 }"""
+
+_PLACE = """
+SELECT ?place WHERE {
+  VALUES ?label { %s }
+  ?place rdfs:label|skos:prefLabel|skos:altLabel ?label ; a/rdfs:subClassOf* uds:Place .
+} ORDER BY ?place LIMIT 1"""
+_TAGS = ({}, {"language": "da"}, {"language": "en"})
 
 _CONCEPTS = """
 SELECT DISTINCT ?concept ?label ?scheme ?shown WHERE {
@@ -111,6 +116,7 @@ class Names:
     by_label: dict[str, set[str]] = field(default_factory=dict)
     spelled: dict[str, str] = field(default_factory=dict)
     shown: set[str] = field(default_factory=set)
+    _keys: list[str] | None = field(default=None, repr=False)
 
     def add(self, iri: str, label: str, *, shown: bool = False) -> None:
         self.by_label.setdefault(_key(label), set()).add(iri)
@@ -123,9 +129,12 @@ class Names:
         return min(found) if found else None
 
     def near(self, text: str) -> str | None:
-        """The known label closest to ``text``, as spelled in the graph, if one is close."""
-        matches = difflib.get_close_matches(_key(text), self.by_label, n=1, cutoff=0.8)
-        return self.spelled[matches[0]] if matches else None
+        """The known label closest to ``text``, as spelled in the graph, if one is close
+        (a similarity of 80 in 100, as difflib's ratio counts it)."""
+        if self._keys is None:
+            self._keys = list(self.by_label)
+        match = process.extractOne(_key(text), self._keys, scorer=fuzz.ratio, score_cutoff=80)
+        return self.spelled[match[0]] if match else None
 
     def labels(self) -> list[str]:
         """The labels to offer a person: the English preferred ones."""
@@ -136,21 +145,21 @@ class Names:
 class KnownTerms:
     """What the graph already names: parties, places, concepts of the schemes, countries."""
 
-    base_iri: str
+    store: Store
     parties: Names = field(default_factory=Names)
-    places: Names = field(default_factory=Names)
     schemes: dict[str, Names] = field(default_factory=dict)
     countries: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def base_iri(self) -> str:
+        return self.store.base_iri
+
     @classmethod
     def from_store(cls, store: Store) -> KnownTerms:
-        known = cls(store.base_iri, schemes={column: Names() for column in SCHEMES})
-        classes = " ".join(
-            f"({row['class']} {row['category']})" for row in store.select(_NAMED_CLASSES)
-        )
+        known = cls(store, schemes={column: Names() for column in SCHEMES})
+        classes = " ".join(str(row["class"]) for row in store.select(_PARTY_CLASSES))
         for solution in store.select(_NAMES % classes):
-            names = known.parties if solution["category"].value == "party" else known.places
-            names.add(solution["resource"].value, solution["label"].value)
+            known.parties.add(solution["resource"].value, solution["label"].value)
         scheme_column = {store.base_iri + path: column for column, path in SCHEMES.items()}
         values = " ".join(f"<{iri}>" for iri in scheme_column)
         for solution in store.select(_CONCEPTS % values):
@@ -160,6 +169,13 @@ class KnownTerms:
         for solution in store.select(_COUNTRIES):
             known.countries.setdefault(solution["code"].value, solution["country"].value)
         return known
+
+    def place(self, name: str) -> str | None:
+        """The place the graph names so (in any language, or without one), if there is one."""
+        spellings = " ".join(str(ox.Literal(name, **tag)) for tag in _TAGS)
+        for solution in self.store.select(_PLACE % spellings):
+            return solution["place"].value
+        return None
 
     def choices(self, column: str) -> str:
         """The values a concept column accepts, for a suggestion."""
@@ -323,7 +339,9 @@ class RecordMapper:
             ox.Triple(office, RDFS_LABEL, ox.Literal(name)),
         ]
         if "office_city" in cells:
-            city = self._named(self.known.places, cells["office_city"], "id/city/")
+            name = cells["office_city"]
+            found = name if _is_iri(name) else self.known.place(name)
+            city = ox.NamedNode(found or self.base + "id/city/" + slug(name))
             mapped.triples.append(ox.Triple(office, uds("basedIn"), city))
 
 

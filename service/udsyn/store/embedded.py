@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
@@ -14,6 +14,7 @@ import pyoxigraph as ox
 from udsyn.formats import Format
 from udsyn.namespaces import VOCABULARIES
 from udsyn.sparql import QueryInfo, TooManyRows, write_answer
+from udsyn.sparql.grammar import QueryRefused, Term, bind_values
 from udsyn.store.base import (
     Counter,
     Dataset,
@@ -93,6 +94,29 @@ class EmbeddedStore(Store):
             raise QueryFailed(f"malformed query: {error}") from None
         except TooManyRows as error:
             raise QueryFailed(str(error)) from None
+        except (OSError, ValueError, RuntimeError) as error:
+            raise QueryFailed(f"the query failed: {error}") from None
+
+    def select(
+        self,
+        text: str,
+        dataset: Dataset | None = None,
+        *,
+        bindings: Mapping[str, Term] | None = None,
+    ) -> ox.QuerySolutions | ox.QueryBoolean:
+        """The solutions straight from pyoxigraph, with no serialising in between."""
+        info = self.check(text)
+        try:
+            bound = bind_values(text, info, bindings or {})
+        except QueryRefused as refusal:
+            raise QueryFailed(str(refusal)) from None
+        dataset = dataset or Dataset(info.default_graphs, info.named_graphs)
+        try:
+            return self._store.query(
+                bound, base_iri=self.base_iri, prefixes=VOCABULARIES, **_dataset_options(dataset)
+            )
+        except SyntaxError as error:
+            raise QueryFailed(f"malformed query: {error}") from None
         except (OSError, ValueError, RuntimeError) as error:
             raise QueryFailed(f"the query failed: {error}") from None
 
