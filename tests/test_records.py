@@ -367,3 +367,34 @@ def test_the_records_commands_work_locally_and_through_the_service(
     assert retracted.returncode == 0
     missing = udsyn("--store", str(local), "records", "show", "no-such-batch")
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1
+
+
+# -- on a remote SPARQL server ------------------------------------------------------------------
+
+
+def test_records_on_a_remote_server(oxigraph_server, tmp_path: Path) -> None:
+    """The same routes on `oxigraph serve`: one update per batch, seen at once, retractable."""
+    oxigraph_server.clear()
+    running = start_service(
+        tmp_path / "unused",
+        UDSYN_WRITE_TOKEN=TOKEN,
+        UDSYN_ENDPOINT=oxigraph_server.endpoint.query_url,
+        UDSYN_UPDATE_ENDPOINT=oxigraph_server.endpoint.update_url,
+    )
+    try:
+        refused = post(running.url, REGISTERS / "end-before-start.csv", AUTH)
+        assert refused.status_code == 422
+        assert count(running.url, RECORDS, "x0") == 0
+        answer = post(running.url, REGISTERS / "clean.csv", AUTH)
+        assert answer.status_code == 201, answer.text
+        assert count(running.url, RECORDS, "x1") == 5
+        batch = answer.json()["batch"]
+        assert httpx.get(f"{running.url}/records/batches").json()["batches"][0]["id"] == batch
+        deleted = httpx.delete(
+            f"{running.url}/records/batches/{batch}", headers={"Authorization": f"Bearer {TOKEN}"}
+        )
+        assert deleted.status_code == 200
+        assert count(running.url, RECORDS, "x2") == 0
+    finally:
+        stop_service(running)
+        oxigraph_server.clear()
