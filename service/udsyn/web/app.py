@@ -16,7 +16,7 @@ from udsyn.config import Settings
 from udsyn.questions import shipped_questions
 from udsyn.runtime.pool import WorkerPool
 from udsyn.runtime.writer import Writer
-from udsyn.web import catalog, docs, page, questions, records, sparql
+from udsyn.web import catalog, docs, page, questions, records, resources, sparql, start
 from udsyn.web.errors import install_error_handlers
 
 DESCRIPTION = """
@@ -76,6 +76,8 @@ def create_app(settings: Settings) -> FastAPI:
                         "Content-Length"],
     )
     install_error_handlers(app)
+    resources.install(app)
+    app.include_router(start.router)
     app.include_router(sparql.router)
     app.include_router(questions.router)
     app.include_router(records.router)

@@ -1,0 +1,225 @@
+"""Every IRI answers: ``/id/...`` and ``/ontology`` by content negotiation.
+
+A request path is read as an IRI under the configured base (``/id/region/brasov`` is
+``{base}id/region/brasov``), so the same IRIs resolve on any host that serves them. Each
+answers with ``200`` at the IRI itself and ``Vary: Accept`` (the Cool-URIs "hash or 200 with
+content negotiation" pattern that Trifid and LodView follow): HTML for browsers, Turtle,
+JSON-LD, RDF/XML, N-Triples or TriG (with each fact's source graph) for machines. A suffix
+(``.ttl``, ``.jsonld``, ``.rdf``, ``.nt``, ``.trig``, ``.html``) or ``?format=`` chooses
+instead of ``Accept``. An IRI the graph does not hold is a 404 with a search.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from functools import cache
+from urllib.parse import urlencode
+
+import pyoxigraph as ox
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import HTMLResponse
+from pyoxigraph import RdfFormat
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from udsyn.formats import DATASET_FORMATS, GRAPH_FORMATS, Format, NotAcceptable, negotiate
+from udsyn.namespaces import VOCABULARIES
+from udsyn.shipped import ONTOLOGY_IRI, ontology_files
+from udsyn.web import describe
+from udsyn.web.errors import answer_media_type, choose_format
+from udsyn.web.pages import CONCEPT_SCHEME, RDF_TYPE, Labels, language, render, resource_view
+
+router = APIRouter(tags=["linked data"])
+
+# A page is rendered, not serialised: its pyoxigraph format is never used.
+PAGE = Format("html", "text/html", RdfFormat.TURTLE, ("application/xhtml+xml",), ".html")
+REPRESENTATIONS: tuple[Format, ...] = (PAGE, *GRAPH_FORMATS, DATASET_FORMATS[0])
+SUFFIXES = {choice.extension: choice for choice in REPRESENTATIONS}
+
+# pyLODE's page carries its own styles inline and no script that runs.
+ONTOLOGY_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
+
+
+def split_suffix(path: str) -> tuple[str, Format | None]:
+    """``path`` without a format suffix, and the format the suffix names (if any)."""
+    stem, dot, ending = path.rpartition(".")
+    chosen = SUFFIXES.get(f".{ending}") if dot else None
+    return (stem, chosen) if chosen else (path, None)
+
+
+def representation(request: Request, suffix: Format | None) -> tuple[Format, bool]:
+    """The format to answer in, and whether it was negotiated from ``Accept``."""
+    if suffix is not None:
+        return suffix, False
+    named = request.query_params.get("format")
+    if named:
+        return choose_format(None, named, REPRESENTATIONS), False
+    return choose_format(request.headers.get("accept"), None, REPRESENTATIONS), True
+
+
+def serialise(quads: list[ox.Quad], chosen: Format) -> bytes:
+    """The quads as ``chosen``: every graph kept in TriG, distinct triples otherwise."""
+    native = chosen.native
+    assert isinstance(native, RdfFormat)
+    if native is RdfFormat.TRIG:
+        return ox.serialize(quads, format=native, prefixes=VOCABULARIES)
+    triples = list(dict.fromkeys(ox.Triple(q.subject, q.predicate, q.object) for q in quads))
+    prefixes = VOCABULARIES if native in (RdfFormat.TURTLE, RdfFormat.RDF_XML) else None
+    return ox.serialize(triples, format=native, prefixes=prefixes)
+
+
+def alternates(path: str) -> str:
+    """A ``Link`` header naming each representation of the document at ``path``."""
+    return ", ".join(f'<{path}{choice.extension}>; rel="alternate"; type="{choice.media_type}"'
+                     for choice in REPRESENTATIONS)  # fmt: skip
+
+
+def data_response(body: bytes, chosen: Format, path: str, negotiated: bool) -> Response:
+    """An RDF document with the headers a linked-data client looks for."""
+    headers = {"Link": alternates(path), "Content-Location": f"{path}{chosen.extension}"}
+    if negotiated:
+        headers["Vary"] = "Accept"
+    return Response(body, media_type=answer_media_type(chosen), headers=headers)
+
+
+def page_headers(response: Response, path: str, negotiated: bool) -> Response:
+    """The linked-data headers added to a page."""
+    response.headers["Link"] = alternates(path)
+    response.headers["Content-Location"] = f"{path}.html"
+    if not negotiated:
+        response.headers["Vary"] = response.headers["Vary"].replace("Accept, ", "")
+    return response
+
+
+def not_found(request: Request, what: str) -> Response:
+    """A 404: a page with a search for a reader, one line for a program."""
+    try:
+        wants_page = negotiate(request.headers.get("accept"), REPRESENTATIONS) is PAGE
+    except NotAcceptable:
+        wants_page = False
+    if wants_page:
+        return render(request, "not-found.html", status=404, iri=what, query="")
+    return Response(f"the graph holds nothing at {what}\n", status_code=404,
+                    media_type="text/plain; charset=utf-8")  # fmt: skip
+
+
+@router.api_route("/id/{path:path}", methods=["GET", "HEAD"], response_class=Response,
+                  summary="A resource of the graph, as a page or as RDF")  # fmt: skip
+async def resource(request: Request, path: str) -> Response:
+    """What the graph says about the IRI ``{base}id/{path}``, in the negotiated format."""
+    stem, suffix = split_suffix(path)
+    iri = request.app.state.settings.base_iri + "id/" + stem
+    chosen, negotiated = representation(request, suffix)
+    try:
+        node = ox.NamedNode(iri)
+    except ValueError:
+        return not_found(request, iri)
+    quads = await describe.describe(request, node.value)
+    if not quads:
+        return not_found(request, iri)
+    document = f"/id/{stem}"
+    if chosen is not PAGE:
+        return data_response(serialise(quads, chosen), chosen, document, negotiated)
+    return page_headers(await resource_page(request, iri, quads), document, negotiated)
+
+
+async def resource_page(request: Request, iri: str, quads: list[ox.Quad]) -> Response:
+    """The page of a resource; a concept scheme's page lists its concepts too."""
+    base = request.app.state.settings.base_iri
+    lang = language(request)
+    is_scheme = any(q.subject.value == iri and q.predicate.value == RDF_TYPE
+                    and q.object.value == CONCEPT_SCHEME for q in quads)  # fmt: skip
+    members = await describe.concepts(request, iri) if is_scheme else []
+    view = resource_view(iri, quads, lang, base)
+    return render(request, "resource.html", view=view, concepts=concept_rows(members, lang, base),
+                  questions=questions_for(request, iri, base))  # fmt: skip
+
+
+def concept_rows(quads: list[ox.Quad], lang: str, base: str) -> list[dict]:
+    """A scheme's concepts: label, notation and definitions in both languages, by label."""
+    labels = Labels(quads, lang, base)
+    rows: dict[str, dict] = {}
+    for quad in quads:
+        row = rows.setdefault(quad.subject.value, {"link": labels.link(quad.subject.value),
+                                                   "notation": "", "definitions": {}})
+        name = quad.predicate.value.rpartition("#")[2]
+        if name == "notation":
+            row["notation"] = quad.object.value
+        elif name == "definition" and isinstance(quad.object, ox.Literal):
+            row["definitions"][quad.object.language or ""] = quad.object.value
+    return sorted(rows.values(), key=lambda row: row["link"].label.lower())
+
+
+def questions_for(request: Request, iri: str, base: str) -> list[dict]:
+    """The named questions with an IRI parameter whose example is of the same kind as
+    ``iri`` (``id/region/...``), each as a link to the query page with the IRI filled in."""
+    relative = iri[len(base) :]
+    kind = relative.rpartition("/")[0] + "/"
+    found = []
+    for question in request.app.state.questions:
+        for parameter in question.parameters:
+            if parameter.type == "iri" and (parameter.default or "").startswith(kind):
+                found.append({"title": question.title, "href": query_link(
+                    question.name, parameter.name, relative)})
+    return found
+
+
+def query_link(question: str, parameter: str, value: str) -> str:
+    """The query page with a question chosen and one parameter given."""
+    return "/?" + urlencode({"question": question, parameter: value})
+
+
+@cache
+def ontology_quads() -> list[ox.Quad]:
+    """The shipped ontology, in its own graph (its IRI)."""
+    graph = ox.NamedNode(ONTOLOGY_IRI)
+    return [ox.Quad(t.subject, t.predicate, t.object, graph)
+            for path in ontology_files() for t in ox.parse(path=path, format=RdfFormat.TURTLE)]
+
+
+@cache
+def ontology_page() -> str:
+    """The ontology's documentation, made by pyLODE from the shipped file (offline)."""
+    from pylode import OntPub
+
+    return OntPub(ontology=str(ontology_files()[0])).make_html()
+
+
+def version_iris() -> set[str]:
+    """The ontology's version IRIs."""
+    version = "http://www.w3.org/2002/07/owl#versionIRI"
+    return {q.object.value for q in ontology_quads() if q.predicate.value == version}
+
+
+@router.api_route("/ontology{rest:path}", methods=["GET", "HEAD"], response_class=Response,
+                  summary="The ontology: documentation or RDF")  # fmt: skip
+async def ontology(request: Request, rest: str) -> Response:
+    """The ontology at its IRI and at its version IRI, in the negotiated format."""
+    stem, suffix = split_suffix(rest)
+    iri = ONTOLOGY_IRI + stem
+    if iri != ONTOLOGY_IRI and iri not in version_iris():
+        return not_found(request, iri)
+    chosen, negotiated = representation(request, suffix)
+    document = "/ontology" + stem
+    if chosen is not PAGE:
+        return data_response(serialise(ontology_quads(), chosen), chosen, document, negotiated)
+    page = HTMLResponse(await asyncio.to_thread(ontology_page), headers={
+        "Content-Security-Policy": ONTOLOGY_POLICY, "Vary": "Accept, Accept-Language, Cookie"})
+    return page_headers(page, document, negotiated)
+
+
+def install(app: FastAPI) -> None:
+    """Serve the resources, and answer an unknown address with a page a reader can use."""
+    app.include_router(router)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def missing(request: Request, error: StarletteHTTPException) -> Response:
+        if error.status_code == 404 and error.detail == "Not Found":
+            answer = not_found(request, str(request.url.path))
+            if isinstance(answer, HTMLResponse):
+                return answer
+        return await http_exception_handler(request, error)
+
