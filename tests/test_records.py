@@ -398,3 +398,21 @@ def test_records_on_a_remote_server(oxigraph_server, tmp_path: Path) -> None:
     finally:
         stop_service(running)
         oxigraph_server.clear()
+
+
+def test_the_graph_still_conforms_after_records_are_accepted() -> None:
+    """Stored records, their decisions, offices, new partners and countries meet the graph's
+    own shapes (labels in both languages, typed parties) and keep it OWL-consistent."""
+    from udsyn.loading import read_all, shipped_sources
+    from udsyn.records.batches import Upload, accept
+    from udsyn.store import EmbeddedStore
+    from udsyn.validation import graph_from_store, run_checks
+
+    base = "https://w3id.org/udsyn/"
+    with EmbeddedStore(base) as store:
+        store.add_all(read_all(shipped_sources(), base))
+        for name in ("clean.csv", "new-partner.csv"):
+            accept(store, [Upload(name, (REGISTERS / name).read_bytes())], "anna")
+        report = run_checks(graph_from_store(store))
+    assert report.by_severity("Violation") == []
+    assert report.reasoner is not None and report.reasoner.consistent

@@ -26,6 +26,7 @@ RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 SKOS_NOTATION = ox.NamedNode(SKOS + "notation")
+FOAF_AGENT = ox.NamedNode("http://xmlns.com/foaf/0.1/Agent")
 DCT = "http://purl.org/dc/terms/"
 XSD_DATE = ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")
 ISO_COUNTRY = ox.NamedNode(UDS + "ISO3166-1-alpha-2")
@@ -277,7 +278,7 @@ class RecordMapper:
                 )
             )
         partner = ox.NamedNode(self.base + "id/partner/" + slug(name))
-        mapped.triples.append(ox.Triple(partner, RDFS_LABEL, ox.Literal(name)))
+        mapped.triples += [ox.Triple(partner, RDF_TYPE, FOAF_AGENT), *_named_as(partner, name)]
         return partner
 
     def _country(self, code: str, mapped: MappedRecord) -> ox.NamedNode | ox.Literal:
@@ -296,6 +297,9 @@ class RecordMapper:
             ox.Triple(iri, RDF_TYPE, uds("Country")),
             ox.Triple(iri, SKOS_NOTATION, ox.Literal(code, datatype=ISO_COUNTRY)),
             ox.Triple(iri, RDFS_LABEL, ox.Literal(country.name, language="en")),
+            ox.Triple(
+                iri, RDFS_LABEL, ox.Literal(_danish_country_name(country.name), language="da")
+            ),
         ]
         return iri
 
@@ -316,9 +320,15 @@ class RecordMapper:
             return
         decision = ox.NamedNode(mapped.subject.value + "/decision")
         mapped.nodes.add(decision)
+        identifier = cells.get("id", "")
         triples = [
             ox.Triple(mapped.subject, uds("decidedBy"), decision),
+            ox.Triple(decision, uds("decides"), mapped.subject),
             ox.Triple(decision, RDF_TYPE, uds("Decision")),
+            ox.Triple(
+                decision, RDFS_LABEL, ox.Literal(f"Beslutning om {identifier}", language="da")
+            ),
+            ox.Triple(decision, RDFS_LABEL, ox.Literal(f"Decision on {identifier}", language="en")),
         ]
         if "decided_by" in cells:
             body = self._named(self.known.parties, cells["decided_by"], "id/organisation/")
@@ -336,13 +346,31 @@ class RecordMapper:
         mapped.triples += [
             ox.Triple(mapped.subject, uds("associatedOffice"), office),
             ox.Triple(office, RDF_TYPE, uds("OfficeAbroad")),
-            ox.Triple(office, RDFS_LABEL, ox.Literal(name)),
+            *_named_as(office, name),
         ]
         if "office_city" in cells:
             name = cells["office_city"]
             found = name if _is_iri(name) else self.known.place(name)
             city = ox.NamedNode(found or self.base + "id/city/" + slug(name))
             mapped.triples.append(ox.Triple(office, uds("basedIn"), city))
+
+
+def _named_as(node: ox.NamedNode, name: str) -> list[ox.Triple]:
+    """A name from a register, as the Danish and the English label: a register gives one
+    name and does not say its language, and proper names mostly serve both."""
+    return [ox.Triple(node, RDFS_LABEL, ox.Literal(name, language=tag)) for tag in ("da", "en")]
+
+
+def _danish_country_name(english: str) -> str:
+    """The Danish name of a country from the ISO 3166-1 translations pycountry ships."""
+    import gettext
+
+    import pycountry
+
+    danish = gettext.translation(
+        "iso3166-1", pycountry.LOCALES_DIR, languages=["da"], fallback=True
+    )
+    return danish.gettext(english)
 
 
 def _is_iri(text: str) -> bool:
