@@ -175,6 +175,9 @@ def test_a_retraction_removes_the_batch_and_is_audited(writable: RunningService)
     assert count(writable.url, RECORDS, "r1") == 0
     listed = httpx.get(f"{writable.url}/records/batches").json()["batches"]
     assert listed[0]["id"] == batch and listed[0]["retracted"]
+    changes = httpx.get(f"{writable.url}/questions/recent-changes").json()
+    rows = [(row["changeLabel"][:13], row["byLabel"], row["records"]) for row in changes["rows"]]
+    assert rows == [("Retraction of", "steward", "0"), (f"Batch {batch}"[:13], "steward", "5")]
     audit = httpx.get(
         f"{writable.url}/sparql",
         params={
