@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
@@ -285,6 +285,12 @@ def render(request: Request, template: str, status: int = 200, **context: object
     response = HTMLResponse(body, status_code=status)
     response.headers["Content-Security-Policy"] = PAGE_POLICY
     response.headers["Vary"] = "Accept, Accept-Language, Cookie"
-    if request.query_params.get("lang") in LANGUAGES:
-        response.set_cookie(LANGUAGE_COOKIE, lang, max_age=365 * 86400, samesite="lax")
+    remember_language(request, response)
     return response
+
+
+def remember_language(request: Request, response: Response) -> None:
+    """A language chosen by ``?lang=`` is kept in a cookie for the next pages."""
+    chosen = request.query_params.get("lang")
+    if chosen in LANGUAGES:
+        response.set_cookie(LANGUAGE_COOKIE, chosen, max_age=365 * 86400, samesite="lax")

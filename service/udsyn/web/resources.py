@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from functools import cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
@@ -27,7 +28,18 @@ from udsyn.namespaces import VOCABULARIES
 from udsyn.shipped import ONTOLOGY_IRI, ontology_files
 from udsyn.web import describe
 from udsyn.web.errors import answer_media_type, choose_format
-from udsyn.web.pages import CONCEPT_SCHEME, RDF_TYPE, Labels, language, render, resource_view
+from udsyn.web.pages import (
+    CONCEPT_SCHEME,
+    RDF_TYPE,
+    Labels,
+    language,
+    remember_language,
+    render,
+    resource_view,
+)
+
+if TYPE_CHECKING:
+    import rdflib
 
 router = APIRouter(tags=["linked data"])
 
@@ -41,6 +53,10 @@ ONTOLOGY_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
     "frame-ancestors 'none'"
 )
+
+# pyLODE's light blue and grey text fall short of WCAG's contrast; darker shades that do not.
+# Its page also gets a language and its content a main landmark.
+CONTRAST = "<style>#pylode, #pylode span { color: #595959; } .sup-fp { color: #1565a0; }</style>"
 
 
 def split_suffix(path: str) -> tuple[str, Format | None]:
@@ -94,13 +110,17 @@ def page_headers(response: Response, path: str, negotiated: bool) -> Response:
     return response
 
 
-def not_found(request: Request, what: str) -> Response:
-    """A 404: a page with a search for a reader, one line for a program."""
-    try:
-        wants_page = negotiate(request.headers.get("accept"), REPRESENTATIONS) is PAGE
-    except NotAcceptable:
-        wants_page = False
-    if wants_page:
+def not_found(request: Request, what: str, chosen: Format | None = None) -> Response:
+    """A 404: a page with a search for a reader, one line for a program.
+
+    Without a ``chosen`` format, ``Accept`` decides.
+    """
+    if chosen is None:
+        try:
+            chosen = negotiate(request.headers.get("accept"), REPRESENTATIONS)
+        except NotAcceptable:
+            chosen = GRAPH_FORMATS[0]
+    if chosen is PAGE:
         return render(request, "not-found.html", status=404, iri=what, query="")
     return Response(f"the graph holds nothing at {what}\n", status_code=404,
                     media_type="text/plain; charset=utf-8")  # fmt: skip
@@ -116,10 +136,10 @@ async def resource(request: Request, path: str) -> Response:
     try:
         node = ox.NamedNode(iri)
     except ValueError:
-        return not_found(request, iri)
+        return not_found(request, iri, chosen)
     quads = await describe.describe(request, node.value)
     if not quads:
-        return not_found(request, iri)
+        return not_found(request, iri, chosen)
     document = f"/id/{stem}"
     if chosen is not PAGE:
         return data_response(serialise(quads, chosen), chosen, document, negotiated)
@@ -181,11 +201,35 @@ def ontology_quads() -> list[ox.Quad]:
 
 
 @cache
-def ontology_page() -> str:
-    """The ontology's documentation, made by pyLODE from the shipped file (offline)."""
+def ontology_page(lang: str) -> str:
+    """The ontology's documentation in ``lang``, made by pyLODE from the shipped file
+    (offline): a text in the other language is left out where the term has one in ``lang``."""
     from pylode import OntPub
 
-    return OntPub(ontology=str(ontology_files()[0])).make_html()
+    made = OntPub(ontology=in_one_language(lang)).make_html()
+    other, name = ("en", "English") if lang == "da" else ("da", "Dansk")
+    nav = (f'<nav aria-label="udsyn" style="margin:.5rem 0 0 70px"><a href="/start">udsyn</a> · '
+           f'<a href="/ontology?lang={other}" lang="{other}" hreflang="{other}">{name}</a></nav>')
+    for before, after in (("<html>", f'<html lang="{lang}">'), ("</head>", CONTRAST + "</head>"),
+                          ("<body>", f"<body>{nav}<main>"), ("</body>", "</main></body>")):
+        made = made.replace(before, after, 1)
+    return made
+
+
+def in_one_language(lang: str) -> rdflib.Graph:
+    """The shipped ontology without the texts in other languages that ``lang`` replaces."""
+    import rdflib
+
+    graph = rdflib.Graph()
+    for path in ontology_files():
+        graph.parse(path, format="turtle")
+    for subject, predicate, value in list(graph):
+        tag = getattr(value, "language", None)
+        if tag and tag != lang and any(
+            getattr(other, "language", None) == lang for other in graph.objects(subject, predicate)
+        ):
+            graph.remove((subject, predicate, value))
+    return graph
 
 
 def version_iris() -> set[str]:
@@ -200,14 +244,15 @@ async def ontology(request: Request, rest: str) -> Response:
     """The ontology at its IRI and at its version IRI, in the negotiated format."""
     stem, suffix = split_suffix(rest)
     iri = ONTOLOGY_IRI + stem
-    if iri != ONTOLOGY_IRI and iri not in version_iris():
-        return not_found(request, iri)
     chosen, negotiated = representation(request, suffix)
+    if iri != ONTOLOGY_IRI and iri not in version_iris():
+        return not_found(request, iri, chosen)
     document = "/ontology" + stem
     if chosen is not PAGE:
         return data_response(serialise(ontology_quads(), chosen), chosen, document, negotiated)
-    page = HTMLResponse(await asyncio.to_thread(ontology_page), headers={
+    page = HTMLResponse(await asyncio.to_thread(ontology_page, language(request)), headers={
         "Content-Security-Policy": ONTOLOGY_POLICY, "Vary": "Accept, Accept-Language, Cookie"})
+    remember_language(request, page)
     return page_headers(page, document, negotiated)
 
 
