@@ -183,6 +183,20 @@ def test_the_ontology_at_its_iri(client: httpx.Client) -> None:
     assert client.get("/ontology/0.1.0", headers={"Accept": "text/html"}).status_code == 200
 
 
+def test_the_shapes_at_their_namespace(client: httpx.Client) -> None:
+    page = client.get("/shapes", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and 'id="LabelShape"' in page.text
+    assert "The resource lacks a Danish or an English rdfs:label" in page.text
+    assert 'id="AgreementPartiesRule"' in page.text and "names fewer than two parties" in page.text
+    assert "Accept" in page.headers["vary"]
+    node_shape = ox.NamedNode("http://www.w3.org/ns/shacl#NodeShape")
+    triples = {q.triple for q in parsed(client.get("/shapes.ttl"), "turtle")}
+    shapes = {t.subject for t in triples if t.object == node_shape}
+    assert ox.NamedNode("https://w3id.org/udsyn/shapes#LabelShape") in shapes
+    assert len(shapes) > 80
+    assert client.get("/shapes/nothing", headers={"Accept": "text/turtle"}).status_code == 404
+
+
 def test_search_over_labels_in_both_languages(client: httpx.Client) -> None:
     english = client.get("/search", params={"q": "brașov county"})
     assert english.status_code == 200 and 'href="/id/region/brasov"' in english.text
@@ -223,7 +237,7 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-q
                  "--disable-component-update", "--disable-sync"]  # fmt: skip
 PAGES = ("/id/region/brasov", "/id/organisation/region-midtjylland", "/start",
          "/search?q=region", "/id/scheme/agreement-statuses", "/id/region/atlantis",
-         "/id/passage/international-strategy-2007/l090", "/ontology")  # fmt: skip
+         "/id/passage/international-strategy-2007/l090", "/ontology", "/shapes")  # fmt: skip
 
 
 @pytest.fixture(scope="module")

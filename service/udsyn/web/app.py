@@ -16,7 +16,7 @@ from udsyn.config import Settings
 from udsyn.questions import shipped_questions
 from udsyn.runtime.pool import WorkerPool
 from udsyn.runtime.writer import Writer
-from udsyn.web import catalog, docs, page, questions, records, resources, sparql, start
+from udsyn.web import catalog, docs, page, questions, records, resources, shapes, sparql, start
 from udsyn.web.errors import install_error_handlers
 
 DESCRIPTION = """
@@ -78,6 +78,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     resources.install(app)
     app.include_router(start.router)
+    app.include_router(shapes.router)
     app.include_router(sparql.router)
     app.include_router(questions.router)
     app.include_router(records.router)

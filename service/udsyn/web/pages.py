@@ -22,6 +22,7 @@ from markupsafe import Markup, escape
 from udsyn.namespaces import VOCABULARIES
 from udsyn.shipped import ONTOLOGY_IRI
 
+SHAPES_IRI = "https://w3id.org/udsyn/shapes"
 LANGUAGES = ("en", "da")
 LANGUAGE_COOKIE = "udsyn-lang"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -51,7 +52,11 @@ WORDS: dict[str, dict[str, str]] = {
         "focus": "Focus areas", "schemes": "Concept schemes", "documents": "Sources",
         "ontology": "The ontology", "class": "Class", "number": "Resources", "language": "Language",
         "notation": "Notation", "definition": "Definition", "label": "Label", "graph": "graph",
-        "skip": "Skip to the content", "iri": "IRI",
+        "skip": "Skip to the content", "iri": "IRI", "shapes": "The SHACL shapes",
+        "shapes_text": "What a well-formed record looks like: each shape, what it applies to, "
+        "what it checks and how serious a finding is.",
+        "shape": "Shape", "applies": "Applies to", "checks": "Checks", "severity": "Severity",
+        "path": "property",
     },
     "da": {
         "about": "Udsagn", "incoming": "Peger hertil", "source": "Kilde",
@@ -66,6 +71,11 @@ WORDS: dict[str, dict[str, str]] = {
         "documents": "Kilder", "ontology": "Ontologien", "class": "Klasse", "number": "Ressourcer",
         "language": "Sprog", "notation": "Notation", "definition": "Definition",
         "label": "Betegnelse", "graph": "graf", "skip": "Spring til indholdet", "iri": "IRI",
+        "shapes": "SHACL-formerne", "shapes_text": "Hvordan en velformet registrering ser ud: "
+        "hver form, hvad den gælder, hvad den tjekker, og hvor alvorligt et fund er "
+        "(beskrivelserne er på engelsk).",
+        "shape": "Form", "applies": "Gælder", "checks": "Tjekker", "severity": "Alvor",
+        "path": "egenskab",
     },
 }  # fmt: skip
 
@@ -105,6 +115,8 @@ def href(iri: str, base: str) -> str:
     """Where a reader follows ``iri`` on this service; other IRIs stay as they are."""
     if iri.startswith(ONTOLOGY_IRI):
         return "/ontology" + iri[len(ONTOLOGY_IRI) :]
+    if iri.startswith(SHAPES_IRI):
+        return "/shapes" + iri[len(SHAPES_IRI) :]
     if iri.startswith(base):
         return "/" + iri[len(base) :]
     return iri
