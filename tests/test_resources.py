@@ -222,6 +222,20 @@ def test_start_page_counts_and_ways_in(client: httpx.Client) -> None:
     assert "Partnerregioner" in danish.text and "udsyn-lang=da" in danish.headers["set-cookie"]
 
 
+def test_the_strategys_own_lists_on_their_pages(client: httpx.Client) -> None:
+    region = client.get("/id/organisation/region-midtjylland", params={"lang": "en"}).text
+    assert "Partner regions by country, with their offices" in region
+    table = region[region.index('class="answer"'):]
+    table = table[: table.index("</table>")]
+    for place in ("/id/region/shanghai", "/id/office/darob-center", "/id/region/leningrad-oblast"):
+        assert f'href="{place}"' in table, place
+    strategy = client.get("/id/strategy/midtjylland-international-strategy").text
+    assert "Decisions in date order" in strategy
+    dates = ["2006-03-29", "2006-11-15", "2007-01-10", "2007-08-22"]
+    assert sorted(dates, key=strategy.index) == dates
+    assert strategy.count("<td>2006-03-29</td>") == 1  # one row per decision, subjects listed
+
+
 def test_scheme_page_lists_its_concepts_in_both_languages(client: httpx.Client) -> None:
     page = client.get("/id/scheme/agreement-statuses")
     assert "The cooperation has ended." in page.text

@@ -26,7 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from udsyn.formats import DATASET_FORMATS, GRAPH_FORMATS, Format, NotAcceptable, negotiate
 from udsyn.namespaces import VOCABULARIES
 from udsyn.shipped import ONTOLOGY_IRI, ontology_files
-from udsyn.web import describe
+from udsyn.web import describe, tables
 from udsyn.web.errors import answer_media_type, choose_format
 from udsyn.web.pages import (
     CONCEPT_SCHEME,
@@ -155,6 +155,7 @@ async def resource_page(request: Request, iri: str, quads: list[ox.Quad]) -> Res
     members = await describe.concepts(request, iri) if is_scheme else []
     view = resource_view(iri, quads, lang, base)
     return render(request, "resource.html", view=view, concepts=concept_rows(members, lang, base),
+                  tables=await tables.tables(request, iri, quads, lang),
                   questions=questions_for(request, iri, base))  # fmt: skip
 
 
