@@ -117,6 +117,19 @@ def test_the_rdf_holds_statements_incoming_links_labels_and_sources(client: http
     assert quotation and "Brasov Amt, Rumænien" in quotation[0]
 
 
+def test_a_passage_quotes_its_line_and_lists_its_facts(client: httpx.Client) -> None:
+    path = SAMPLES["passage"][1]
+    page = client.get(path, params={"lang": "en"}).text
+    assert '<blockquote class="quotation" lang="da">Brasov Amt, Rumænien' in page
+    stated = page[page.index('id="stated"'):]
+    assert 'href="/id/agreement/midtjylland-brasov"' in stated
+    graph = ox.NamedNode(SAMPLES["passage"][0])
+    facts = [q for q in parsed(client.get(path + ".trig"), "trig") if q.graph_name == graph]
+    assert ox.Triple(ox.NamedNode(BASE + "id/agreement/midtjylland-brasov"),
+                     ox.NamedNode(UDS + "partnerRegion"), ox.NamedNode(BRASOV)) in {
+        q.triple for q in facts}  # fmt: skip
+
+
 def test_unknown_iris_and_bad_requests(client: httpx.Client) -> None:
     for path in ("/id/region/atlantis", "/id/", "/id/a%20b", "/id/%00", "/ontology/9.9.9",
                  "/no/such/thing"):  # fmt: skip

@@ -23,16 +23,21 @@ PREFIX dct: <http://purl.org/dc/terms/>
 PREFIX uds: <https://w3id.org/udsyn/ontology#>
 """
 
-# The resource's own statements, those that point to it, the labels of everything linked
-# (the resource's values, subjects, properties and types), and each fact's source passage.
+# The resource's own statements, those that point to it, the facts of the graph it names (a
+# passage's or a reading's), the labels of everything linked (values, subjects, properties,
+# types) and each fact's source passage.
 DESCRIBE = PREFIXES + """SELECT DISTINCT ?s ?p ?o ?g WHERE {
   { GRAPH ?g { ?r ?p ?o } BIND(?r AS ?s) }
   UNION { GRAPH ?g { ?s ?p ?r } BIND(?r AS ?o) }
+  UNION { GRAPH ?r { ?s ?p ?o } BIND(?r AS ?g) }
   UNION {
     { GRAPH ?g1 { ?r ?p1 ?s } FILTER(isIRI(?s)) }
     UNION { GRAPH ?g1 { ?s ?p1 ?r } }
     UNION { GRAPH ?g1 { ?r ?s ?o1 } }
     UNION { GRAPH ?g1 { ?x1 ?s ?r } }
+    UNION { GRAPH ?r { ?s ?p1 ?o1 } }
+    UNION { GRAPH ?r { ?x1 ?p1 ?s } FILTER(isIRI(?s)) }
+    UNION { GRAPH ?r { ?x1 ?s ?o1 } }
     VALUES ?p { rdfs:label skos:prefLabel }
     GRAPH ?g { ?s ?p ?o }
   }

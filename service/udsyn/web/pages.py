@@ -56,7 +56,8 @@ WORDS: dict[str, dict[str, str]] = {
         "shapes_text": "What a well-formed record looks like: each shape, what it applies to, "
         "what it checks and how serious a finding is.",
         "shape": "Shape", "applies": "Applies to", "checks": "Checks", "severity": "Severity",
-        "path": "property",
+        "path": "property", "stated": "Facts stated here", "subject": "Subject",
+        "property": "Property", "value": "Value",
     },
     "da": {
         "about": "Udsagn", "incoming": "Peger hertil", "source": "Kilde",
@@ -75,7 +76,8 @@ WORDS: dict[str, dict[str, str]] = {
         "hver form, hvad den gælder, hvad den tjekker, og hvor alvorligt et fund er "
         "(beskrivelserne er på engelsk).",
         "shape": "Form", "applies": "Gælder", "checks": "Tjekker", "severity": "Alvor",
-        "path": "egenskab",
+        "path": "egenskab", "stated": "Udsagn herfra", "subject": "Emne",
+        "property": "Egenskab", "value": "Værdi",
     },
 }  # fmt: skip
 
@@ -202,8 +204,10 @@ class ResourceView:
     types: list[Link]
     description: str
     description_lang: str
+    quotation: str
     outgoing: list[Group]
     incoming: list[Group]
+    stated: list[tuple[Link, Link, Fact]]
 
 
 def in_language(values: list[ox.Literal], lang: str) -> list[ox.Literal]:
@@ -247,16 +251,29 @@ def resource_view(iri: str, quads: list[ox.Quad], lang: str, base: str) -> Resou
                    key=lambda link: link.label)  # fmt: skip
     described = in_language([q.object for q in own if q.predicate.value in DESCRIPTION_PROPERTIES
                              and isinstance(q.object, ox.Literal)], lang)  # fmt: skip
-    shown = [q for q in own if q.predicate.value not in (RDF_TYPE, *LABEL_PROPERTIES)]
+    shown = [q for q in own if q.predicate.value not in (RDF_TYPE, QUOTATION, *LABEL_PROPERTIES)]
+    quoted = [q.object.value for q in own if q.predicate.value == QUOTATION]
     incoming = [q for q in quads if q.object == ox.NamedNode(iri) and q.subject.value != iri]
     return ResourceView(
         subject=labels.link(iri),
         types=types,
         description=described[0].value if described else "",
         description_lang=(described[0].language or "") if described else "",
+        quotation=quoted[0] if quoted else "",
         outgoing=groups(shown, labels, sources, lambda quad: quad.object),
         incoming=groups(incoming, labels, sources, lambda quad: quad.subject),
+        stated=stated_in(iri, quads, labels),
     )
+
+
+def stated_in(graph: str, quads: list[ox.Quad], labels: Labels) -> list[tuple[Link, Link, Fact]]:
+    """The facts of the graph ``graph`` names (a passage's or a reading's), in label order."""
+    name = ox.NamedNode(graph)
+    rows = {(labels.link(q.subject.value), labels.link(q.predicate.value),
+             fact(q.object, [], labels, Sources((), labels)))
+            for q in quads if q.graph_name == name and isinstance(q.subject, ox.NamedNode)}
+    return sorted(rows, key=lambda row: (row[0].label.lower(), row[1].label.lower(),
+                                         (row[2].link.label if row[2].link else row[2].text)))
 
 
 def groups(quads: list[ox.Quad], labels: Labels, sources: Sources, other) -> list[Group]:
