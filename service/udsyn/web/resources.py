@@ -12,8 +12,9 @@ instead of ``Accept``. An IRI the graph does not hold is a 404 with a search.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
@@ -23,7 +24,14 @@ from fastapi.responses import HTMLResponse
 from pyoxigraph import RdfFormat
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from udsyn.formats import DATASET_FORMATS, GRAPH_FORMATS, Format, NotAcceptable, negotiate
+from udsyn.formats import (
+    DATASET_FORMATS,
+    GRAPH_FORMATS,
+    Format,
+    NotAcceptable,
+    by_name,
+    negotiate,
+)
 from udsyn.namespaces import VOCABULARIES
 from udsyn.shipped import ONTOLOGY_IRI, ontology_files
 from udsyn.web import describe, tables
@@ -42,10 +50,12 @@ if TYPE_CHECKING:
     import rdflib
 
 router = APIRouter(tags=["linked data"])
+T = TypeVar("T", bound=Callable[..., Any])
 
 # A page is rendered, not serialised: its pyoxigraph format is never used.
 PAGE = Format("html", "text/html", RdfFormat.TURTLE, ("application/xhtml+xml",), ".html")
-REPRESENTATIONS: tuple[Format, ...] = (PAGE, *GRAPH_FORMATS, DATASET_FORMATS[0])
+TURTLE = by_name("turtle", GRAPH_FORMATS)
+REPRESENTATIONS: tuple[Format, ...] = (PAGE, *GRAPH_FORMATS, by_name("trig", DATASET_FORMATS))
 SUFFIXES = {choice.extension: choice for choice in REPRESENTATIONS}
 
 # pyLODE's page carries its own styles inline and no script that runs.
@@ -119,15 +129,28 @@ def not_found(request: Request, what: str, chosen: Format | None = None) -> Resp
         try:
             chosen = negotiate(request.headers.get("accept"), REPRESENTATIONS)
         except NotAcceptable:
-            chosen = GRAPH_FORMATS[0]
+            chosen = TURTLE
     if chosen is PAGE:
         return render(request, "not-found.html", status=404, iri=what, query="")
     return Response(f"the graph holds nothing at {what}\n", status_code=404,
                     media_type="text/plain; charset=utf-8")  # fmt: skip
 
 
-@router.api_route("/id/{path:path}", methods=["GET", "HEAD"], response_class=Response,
-                  summary="A resource of the graph, as a page or as RDF")  # fmt: skip
+def get_and_head(router: APIRouter, path: str, summary: str) -> Callable[[T], T]:
+    """Route GET and HEAD of ``path`` to the decorated function; only GET is documented
+    (one operation per path and method keeps the OpenAPI operation ids unique)."""
+
+    def register(endpoint: T) -> T:
+        router.add_api_route(path, endpoint, methods=["GET"], response_class=Response,
+                             summary=summary)  # fmt: skip
+        router.add_api_route(path, endpoint, methods=["HEAD"], response_class=Response,
+                             include_in_schema=False)  # fmt: skip
+        return endpoint
+
+    return register
+
+
+@get_and_head(router, "/id/{path:path}", "A resource of the graph, as a page or as RDF")
 async def resource(request: Request, path: str) -> Response:
     """What the graph says about the IRI ``{base}id/{path}``, in the negotiated format."""
     stem, suffix = split_suffix(path)
@@ -239,8 +262,7 @@ def version_iris() -> set[str]:
     return {q.object.value for q in ontology_quads() if q.predicate.value == version}
 
 
-@router.api_route("/ontology{rest:path}", methods=["GET", "HEAD"], response_class=Response,
-                  summary="The ontology: documentation or RDF")  # fmt: skip
+@get_and_head(router, "/ontology{rest:path}", "The ontology: documentation or RDF")
 async def ontology(request: Request, rest: str) -> Response:
     """The ontology at its IRI and at its version IRI, in the negotiated format."""
     stem, suffix = split_suffix(rest)

@@ -13,12 +13,12 @@ from udsyn.shipped import shipped_dir
 from udsyn.web import resources
 from udsyn.web.pages import RDF_TYPE, SHAPES_IRI, Labels, Link, language, render
 
-router = APIRouter(tags=["linked data"])
-
 SH = "http://www.w3.org/ns/shacl#"
 RDFS_COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
 TARGETS = tuple(SH + name for name in ("targetClass", "targetNode", "targetSubjectsOf",
                                        "targetObjectsOf"))  # fmt: skip
+
+router = APIRouter(tags=["linked data"])
 
 
 @dataclass(frozen=True)
@@ -76,8 +76,7 @@ def first(values: dict[str, list[ox.Term]], predicate: str) -> str:
     return found[0].value if found else ""
 
 
-@router.api_route("/shapes{rest:path}", methods=["GET", "HEAD"], response_class=Response,
-                  summary="The SHACL shapes: what each checks, or RDF")  # fmt: skip
+@resources.get_and_head(router, "/shapes{rest:path}", "The SHACL shapes: what each checks, or RDF")
 async def shapes(request: Request, rest: str) -> Response:
     """The shapes at their namespace's address, in the negotiated format."""
     stem, suffix = resources.split_suffix(rest)

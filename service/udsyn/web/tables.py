@@ -29,7 +29,7 @@ class Table:
     rows: tuple[tuple[tuple[Link | str, ...], ...], ...]
 
 
-def questions_for(iri: str, quads: list[ox.Quad]) -> list[tuple[str, str | None]]:
+def page_questions(iri: str, quads: list[ox.Quad]) -> list[tuple[str, str | None]]:
     """The questions whose answers belong on the page of ``iri``, each with the parameter
     the resource fills (``None``: the question takes no resource)."""
     chosen: list[tuple[str, str | None]] = []
@@ -44,7 +44,7 @@ async def tables(request: Request, iri: str, quads: list[ox.Quad], lang: str) ->
     """The tables of the page of ``iri`` that have rows."""
     base = request.app.state.settings.base_iri
     found = []
-    for name, parameter in questions_for(iri, quads):
+    for name, parameter in page_questions(iri, quads):
         question = request.app.state.questions.get(name)
         values = {"lang": lang, **({parameter: iri} if parameter else {})}
         rows = await select(request, question.text, question.bind(values, base))
