@@ -122,16 +122,17 @@ async def current(request: Request) -> _Served:
     return await releases_of(request).current(getattr(request.app.state, "writer", None))
 
 
-@router.api_route("/catalog", methods=["GET", "HEAD"], summary="The DCAT-AP catalogue",
-                  response_class=Response)  # fmt: skip
+@router.get("/catalog", summary="The DCAT-AP catalogue", response_class=Response)
+@router.head("/catalog", include_in_schema=False)
 async def catalog(request: Request, page: int = 1) -> Response:
     """The DCAT-AP 3 catalogue in Turtle, RDF/XML or JSON-LD as ``Accept`` asks; paged with
     ``hydra:next`` when it holds more datasets than a page (``?page=N``)."""
     return await _catalogue_page(request, _negotiated(request), page)
 
 
-@router.api_route("/catalog.{extension}", methods=["GET", "HEAD"], response_class=Response,
-                  summary="The DCAT-AP catalogue in a named format")  # fmt: skip
+@router.get("/catalog.{extension}", response_class=Response,
+            summary="The DCAT-AP catalogue in a named format")  # fmt: skip
+@router.head("/catalog.{extension}", include_in_schema=False)
 async def catalog_as(request: Request, extension: str, page: int = 1) -> Response:
     """The catalogue as ``/catalog.ttl``, ``/catalog.rdf`` or ``/catalog.jsonld``."""
     chosen = _BY_EXTENSION.get(extension)
@@ -162,8 +163,8 @@ async def _catalogue_page(request: Request, chosen: Format, page: int) -> Respon
     return _conditional(request, body, answer_media_type(chosen), etag, served.built, headers)
 
 
-@router.api_route("/download/{name}", methods=["GET", "HEAD"], response_class=Response,
-                  summary="A file of the release")  # fmt: skip
+@router.get("/download/{name}", response_class=Response, summary="A file of the release")
+@router.head("/download/{name}", include_in_schema=False)
 async def download(request: Request, name: str) -> Response:
     """A file of the release: the dumps, the model files, the catalogue, VoID, the README.
 
@@ -180,8 +181,8 @@ async def download(request: Request, name: str) -> Response:
     return _conditional(request, content, media_type, served.etags[name], served.built, {})
 
 
-@router.api_route("/.well-known/void", methods=["GET", "HEAD"], response_class=Response,
-                  summary="The VoID description")  # fmt: skip
+@router.get("/.well-known/void", response_class=Response, summary="The VoID description")
+@router.head("/.well-known/void", include_in_schema=False)
 async def void(request: Request) -> Response:
     """The VoID description of the graph (Turtle)."""
     served = await current(request)
