@@ -103,8 +103,15 @@ def test_the_rdf_holds_statements_incoming_links_labels_and_sources(client: http
     assert {UDS + "locatedIn", UDS + "administrativeLevel", RDFS_LABEL.value} <= own
     # the agreement that names it as partner region points here
     agreement = ox.NamedNode(BASE + "id/agreement/midtjylland-brasov")
-    assert ox.Quad(agreement, ox.NamedNode(UDS + "partnerRegion"), brasov,
-                   ox.NamedNode(BASE + "id/passage/international-strategy-2007/l090")) in quads
+    assert (
+        ox.Quad(
+            agreement,
+            ox.NamedNode(UDS + "partnerRegion"),
+            brasov,
+            ox.NamedNode(BASE + "id/passage/international-strategy-2007/l090"),
+        )
+        in quads
+    )
     # labels of what it links to, in both languages
     romania = ox.NamedNode(BASE + "id/country/romania")
     assert {q.object.language for q in quads if q.subject == romania and
@@ -121,7 +128,7 @@ def test_a_passage_quotes_its_line_and_lists_its_facts(client: httpx.Client) -> 
     path = SAMPLES["passage"][1]
     page = client.get(path, params={"lang": "en"}).text
     assert '<blockquote class="quotation" lang="da">Brasov Amt, Rumænien' in page
-    stated = page[page.index('id="stated"'):]
+    stated = page[page.index('id="stated"') :]
     assert 'href="/id/agreement/midtjylland-brasov"' in stated
     graph = ox.NamedNode(SAMPLES["passage"][0])
     facts = [q for q in parsed(client.get(path + ".trig"), "trig") if q.graph_name == graph]
@@ -145,7 +152,8 @@ def test_unknown_iris_and_bad_requests(client: httpx.Client) -> None:
     assert client.get("/search", params={"q": "x" * 201}).status_code == 400
     # the JSON APIs keep their own 404s
     assert client.get("/nothing", headers={"Accept": "application/json"}).json() == {
-        "detail": "Not Found"}
+        "detail": "Not Found"
+    }
 
 
 def every_iri(client: httpx.Client) -> set[str]:
@@ -185,7 +193,7 @@ def test_the_ontology_at_its_iri(client: httpx.Client) -> None:
     assert "pyLODE" in page.text
     for term in ("RegionalAuthority", "partnerRegion", "Decision", "quotation"):
         assert f'id="{term}"' in page.text, term
-    assert " src=" not in page.text and "<link rel=\"stylesheet\"" not in page.text
+    assert " src=" not in page.text and '<link rel="stylesheet"' not in page.text
     ontology = ox.NamedNode(ONTOLOGY)
     version = ox.NamedNode(ONTOLOGY + "/0.1.0")
     owl_version = ox.NamedNode("http://www.w3.org/2002/07/owl#versionIRI")
@@ -227,8 +235,13 @@ def test_search_over_labels_in_both_languages(client: httpx.Client) -> None:
 def test_start_page_counts_and_ways_in(client: httpx.Client) -> None:
     page = client.get("/start")
     assert page.status_code == 200
-    for place in ("/id/region/brasov", "/id/focus-area/food", "/id/scheme/agreement-statuses",
-                  "/id/document/international-strategy-2007", "/ontology#Decision"):
+    for place in (
+        "/id/region/brasov",
+        "/id/focus-area/food",
+        "/id/scheme/agreement-statuses",
+        "/id/document/international-strategy-2007",
+        "/ontology#Decision",
+    ):
         assert f'href="{place}"' in page.text, place
     assert "2007-01-10" in page.text
     danish = client.get("/start", params={"lang": "da"})
@@ -238,7 +251,7 @@ def test_start_page_counts_and_ways_in(client: httpx.Client) -> None:
 def test_the_strategys_own_lists_on_their_pages(client: httpx.Client) -> None:
     region = client.get("/id/organisation/region-midtjylland", params={"lang": "en"}).text
     assert "Partner regions by country, with their offices" in region
-    table = region[region.index('class="answer"'):]
+    table = region[region.index('class="answer"') :]
     table = table[: table.index("</table>")]
     for place in ("/id/region/shanghai", "/id/office/darob-center", "/id/region/leningrad-oblast"):
         assert f'href="{place}"' in table, place
@@ -330,8 +343,11 @@ def test_pages_pass_axe_core(service: RunningService, browser) -> None:
             page.goto(f"{service.url}{path}{'&' if '?' in path else '?'}lang={lang}")
             page.evaluate(source + "\n;0")
             result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-            serious = [f"{v['id']} ({v['impact']}): {len(v['nodes'])} nodes"
-                       for v in result["violations"] if v["impact"] in ("serious", "critical")]
+            serious = [
+                f"{v['id']} ({v['impact']}): {len(v['nodes'])} nodes"
+                for v in result["violations"]
+                if v["impact"] in ("serious", "critical")
+            ]
             if serious:
                 findings[f"{path} [{lang}]"] = serious
     context.close()

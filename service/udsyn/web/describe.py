@@ -26,7 +26,9 @@ PREFIX uds: <https://w3id.org/udsyn/ontology#>
 # The resource's own statements, those that point to it, the facts of the graph it names (a
 # passage's or a reading's), the labels of everything linked (values, subjects, properties,
 # types) and each fact's source passage.
-DESCRIBE = PREFIXES + """SELECT DISTINCT ?s ?p ?o ?g WHERE {
+DESCRIBE = (
+    PREFIXES
+    + """SELECT DISTINCT ?s ?p ?o ?g WHERE {
   { GRAPH ?g { ?r ?p ?o } BIND(?r AS ?s) }
   UNION { GRAPH ?g { ?s ?p ?r } BIND(?r AS ?o) }
   UNION { GRAPH ?r { ?s ?p ?o } BIND(?r AS ?g) }
@@ -47,37 +49,53 @@ DESCRIBE = PREFIXES + """SELECT DISTINCT ?s ?p ?o ?g WHERE {
     GRAPH ?g { ?s ?p ?o }
   }
 }"""
+)
 
 # The concepts of a scheme with their labels and definitions in every language.
-CONCEPTS = PREFIXES + """SELECT ?s ?p ?o ?g WHERE {
+CONCEPTS = (
+    PREFIXES
+    + """SELECT ?s ?p ?o ?g WHERE {
   GRAPH ?g0 { ?s skos:inScheme ?r }
   VALUES ?p { skos:prefLabel skos:definition skos:notation }
   GRAPH ?g { ?s ?p ?o }
 }"""
+)
 
-SEARCH = PREFIXES + """SELECT DISTINCT ?s ?label WHERE {
+SEARCH = (
+    PREFIXES
+    + """SELECT DISTINCT ?s ?label WHERE {
   VALUES ?p { rdfs:label skos:prefLabel skos:altLabel }
   ?s ?p ?label
   FILTER(isIRI(?s) && isLiteral(?label) && CONTAINS(LCASE(STR(?label)), LCASE(STR(?q))))
 } ORDER BY STRLEN(STR(?label)) LIMIT 200"""
+)
 
-COUNTS = PREFIXES + """SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE {
+COUNTS = (
+    PREFIXES
+    + """SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE {
   ?s a ?class FILTER(isIRI(?s) && STRSTARTS(STR(?s), STR(?base)))
 } GROUP BY ?class ORDER BY DESC(?n) ?class"""
+)
 
-ENTRY_POINTS = PREFIXES + """SELECT DISTINCT ?kind ?s ?sort WHERE {
+ENTRY_POINTS = (
+    PREFIXES
+    + """SELECT DISTINCT ?kind ?s ?sort WHERE {
   { ?s a uds:Decision ; uds:decisionDate ?sort BIND("decisions" AS ?kind) }
   UNION { ?x uds:partnerRegion ?s BIND("partners" AS ?kind) BIND("" AS ?sort) }
   UNION { ?x uds:hasFocusArea ?s BIND("focus" AS ?kind) BIND("" AS ?sort) }
   UNION { ?s a skos:ConceptScheme BIND("schemes" AS ?kind) BIND("" AS ?sort) }
   UNION { ?s a uds:Document BIND("documents" AS ?kind) BIND("" AS ?sort) }
 }"""
+)
 
-LABELS = PREFIXES + """SELECT DISTINCT ?s ?p ?o ?g WHERE {
+LABELS = (
+    PREFIXES
+    + """SELECT DISTINCT ?s ?p ?o ?g WHERE {
   VALUES ?p { rdfs:label skos:prefLabel }
   GRAPH ?g { ?s ?p ?o }
   FILTER(isIRI(?s) && (STRSTARTS(STR(?s), STR(?base)) || STRSTARTS(STR(?s), STR(uds:))))
 }"""
+)
 
 
 async def select(request: Request, text: str, bindings: Mapping[str, Term]) -> list[dict]:

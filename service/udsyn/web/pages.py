@@ -128,7 +128,7 @@ def compact(iri: str, base: str) -> str:
     """A readable name for an IRI without a label: a prefixed name or a base-relative path."""
     for prefix, namespace in VOCABULARIES.items():
         if iri.startswith(namespace) and iri != namespace:
-            return f"{prefix}:{iri[len(namespace):]}"
+            return f"{prefix}:{iri[len(namespace) :]}"
     return iri[len(base) :] if iri.startswith(base) else iri
 
 
@@ -269,11 +269,23 @@ def resource_view(iri: str, quads: list[ox.Quad], lang: str, base: str) -> Resou
 def stated_in(graph: str, quads: list[ox.Quad], labels: Labels) -> list[tuple[Link, Link, Fact]]:
     """The facts of the graph ``graph`` names (a passage's or a reading's), in label order."""
     name = ox.NamedNode(graph)
-    rows = {(labels.link(q.subject.value), labels.link(q.predicate.value),
-             fact(q.object, [], labels, Sources((), labels)))
-            for q in quads if q.graph_name == name and isinstance(q.subject, ox.NamedNode)}
-    return sorted(rows, key=lambda row: (row[0].label.lower(), row[1].label.lower(),
-                                         (row[2].link.label if row[2].link else row[2].text)))
+    rows = {
+        (
+            labels.link(q.subject.value),
+            labels.link(q.predicate.value),
+            fact(q.object, [], labels, Sources((), labels)),
+        )
+        for q in quads
+        if q.graph_name == name and isinstance(q.subject, ox.NamedNode)
+    }
+    return sorted(
+        rows,
+        key=lambda row: (
+            row[0].label.lower(),
+            row[1].label.lower(),
+            (row[2].link.label if row[2].link else row[2].text),
+        ),
+    )
 
 
 def groups(quads: list[ox.Quad], labels: Labels, sources: Sources, other) -> list[Group]:

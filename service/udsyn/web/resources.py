@@ -187,8 +187,10 @@ def concept_rows(quads: list[ox.Quad], lang: str, base: str) -> list[dict]:
     labels = Labels(quads, lang, base)
     rows: dict[str, dict] = {}
     for quad in quads:
-        row = rows.setdefault(quad.subject.value, {"link": labels.link(quad.subject.value),
-                                                   "notation": "", "definitions": {}})
+        row = rows.setdefault(
+            quad.subject.value,
+            {"link": labels.link(quad.subject.value), "notation": "", "definitions": {}},
+        )
         name = quad.predicate.value.rpartition("#")[2]
         if name == "notation":
             row["notation"] = quad.object.value
@@ -206,8 +208,12 @@ def questions_for(request: Request, iri: str, base: str) -> list[dict]:
     for question in request.app.state.questions:
         for parameter in question.parameters:
             if parameter.type == "iri" and (parameter.default or "").startswith(kind):
-                found.append({"title": question.title, "href": query_link(
-                    question.name, parameter.name, relative)})
+                found.append(
+                    {
+                        "title": question.title,
+                        "href": query_link(question.name, parameter.name, relative),
+                    }
+                )
     return found
 
 
@@ -220,8 +226,11 @@ def query_link(question: str, parameter: str, value: str) -> str:
 def ontology_quads() -> list[ox.Quad]:
     """The shipped ontology, in its own graph (its IRI)."""
     graph = ox.NamedNode(ONTOLOGY_IRI)
-    return [ox.Quad(t.subject, t.predicate, t.object, graph)
-            for path in ontology_files() for t in ox.parse(path=path, format=RdfFormat.TURTLE)]
+    return [
+        ox.Quad(t.subject, t.predicate, t.object, graph)
+        for path in ontology_files()
+        for t in ox.parse(path=path, format=RdfFormat.TURTLE)
+    ]
 
 
 @cache
@@ -232,10 +241,16 @@ def ontology_page(lang: str) -> str:
 
     made = OntPub(ontology=in_one_language(lang)).make_html()
     other, name = ("en", "English") if lang == "da" else ("da", "Dansk")
-    nav = (f'<nav aria-label="udsyn" style="margin:.5rem 0 0 70px"><a href="/start">udsyn</a> · '
-           f'<a href="/ontology?lang={other}" lang="{other}" hreflang="{other}">{name}</a></nav>')
-    for before, after in (("<html>", f'<html lang="{lang}">'), ("</head>", CONTRAST + "</head>"),
-                          ("<body>", f"<body>{nav}<main>"), ("</body>", "</main></body>")):
+    nav = (
+        f'<nav aria-label="udsyn" style="margin:.5rem 0 0 70px"><a href="/start">udsyn</a> · '
+        f'<a href="/ontology?lang={other}" lang="{other}" hreflang="{other}">{name}</a></nav>'
+    )
+    for before, after in (
+        ("<html>", f'<html lang="{lang}">'),
+        ("</head>", CONTRAST + "</head>"),
+        ("<body>", f"<body>{nav}<main>"),
+        ("</body>", "</main></body>"),
+    ):
         made = made.replace(before, after, 1)
     return made
 
@@ -249,8 +264,13 @@ def in_one_language(lang: str) -> rdflib.Graph:
         graph.parse(path, format="turtle")
     for subject, predicate, value in list(graph):
         tag = getattr(value, "language", None)
-        if tag and tag != lang and any(
-            getattr(other, "language", None) == lang for other in graph.objects(subject, predicate)
+        if (
+            tag
+            and tag != lang
+            and any(
+                getattr(other, "language", None) == lang
+                for other in graph.objects(subject, predicate)
+            )
         ):
             graph.remove((subject, predicate, value))
     return graph
@@ -273,8 +293,13 @@ async def ontology(request: Request, rest: str) -> Response:
     document = "/ontology" + stem
     if chosen is not PAGE:
         return data_response(serialise(ontology_quads(), chosen), chosen, document, negotiated)
-    page = HTMLResponse(await asyncio.to_thread(ontology_page, language(request)), headers={
-        "Content-Security-Policy": ONTOLOGY_POLICY, "Vary": "Accept, Accept-Language, Cookie"})
+    page = HTMLResponse(
+        await asyncio.to_thread(ontology_page, language(request)),
+        headers={
+            "Content-Security-Policy": ONTOLOGY_POLICY,
+            "Vary": "Accept, Accept-Language, Cookie",
+        },
+    )
     remember_language(request, page)
     return page_headers(page, document, negotiated)
 
@@ -290,4 +315,3 @@ def install(app: FastAPI) -> None:
             if isinstance(answer, HTMLResponse):
                 return answer
         return await http_exception_handler(request, error)
-

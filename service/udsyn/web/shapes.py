@@ -46,7 +46,8 @@ def listed(quads: list[ox.Quad], labels: Labels) -> list[Shape]:
     about: dict[str, dict[str, list[ox.Term]]] = {}
     for quad in quads:
         about.setdefault(quad.subject.value, {}).setdefault(quad.predicate.value, []).append(
-            quad.object)
+            quad.object
+        )
     shapes = []
     for iri, values in about.items():
         if not iri.startswith(SHAPES_IRI + "#"):

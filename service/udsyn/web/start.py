@@ -30,8 +30,11 @@ async def start(request: Request) -> HTMLResponse:
     for row in await describe.select(request, describe.ENTRY_POINTS, {}):
         sort = row["sort"].value if "sort" in row else ""
         entries[row["kind"].value].append({"link": labels.link(row["s"].value), "sort": sort})
-    entry_points = [(kind, sorted(entries[kind], key=lambda item: (item["sort"],
-                     item["link"].label.lower()))) for kind in ENTRY_KINDS if entries[kind]]
+    entry_points = [
+        (kind, sorted(entries[kind], key=lambda item: (item["sort"], item["link"].label.lower())))
+        for kind in ENTRY_KINDS
+        if entries[kind]
+    ]
     return render(request, "start.html", counts=counts, entry_points=entry_points)
 
 
