@@ -191,7 +191,7 @@ def test_the_ontology_at_its_iri(client: httpx.Client) -> None:
     page = client.get("/ontology", headers={"Accept": "text/html"})
     assert page.status_code == 200
     assert "pyLODE" in page.text
-    for term in ("RegionalAuthority", "partnerRegion", "Decision", "quotation"):
+    for term in ("RegionalAuthority", "partnerRegion", "Decision", "quotation", "validUntil"):
         assert f'id="{term}"' in page.text, term
     assert " src=" not in page.text and '<link rel="stylesheet"' not in page.text
     ontology = ox.NamedNode(ONTOLOGY)

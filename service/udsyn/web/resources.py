@@ -252,6 +252,20 @@ def ontology_page(lang: str) -> str:
         ("</body>", "</main></body>"),
     ):
         made = made.replace(before, after, 1)
+    return anchored(made)
+
+
+def anchored(made: str) -> str:
+    """The page with an anchor for every term at its local name (``#validUntil``), where
+    pyLODE named the term's section otherwise (``#validuntil``)."""
+    namespace = ONTOLOGY_IRI + "#"
+    names = {q.subject.value[len(namespace) :] for q in ontology_quads()
+             if q.subject.value.startswith(namespace)}  # fmt: skip
+    for name in sorted(names):
+        at = made.find(f'id="{name.lower()}"')
+        if f'id="{name}"' not in made and at >= 0:
+            tag = made.rfind("<", 0, at)
+            made = f'{made[:tag]}<span id="{name}"></span>{made[tag:]}'
     return made
 
 
