@@ -191,8 +191,13 @@ def test_the_ontology_at_its_iri(client: httpx.Client) -> None:
     page = client.get("/ontology", headers={"Accept": "text/html"})
     assert page.status_code == 200
     assert "pyLODE" in page.text
-    for term in ("RegionalAuthority", "partnerRegion", "Decision", "quotation", "validUntil"):
+    terms = ("RegionalAuthority", "partnerRegion", "Decision", "quotation", "validUntil",
+             "referenceFrameItem", "statement")  # fmt: skip
+    for term in terms:
         assert f'id="{term}"' in page.text, term
+    danish = client.get("/ontology", params={"lang": "da"}, headers={"Accept": "text/html"})
+    assert '<html lang="da">' in danish.text
+    assert all(f'id="{term}"' in danish.text for term in terms)
     assert " src=" not in page.text and '<link rel="stylesheet"' not in page.text
     ontology = ox.NamedNode(ONTOLOGY)
     version = ox.NamedNode(ONTOLOGY + "/0.1.0")

@@ -257,15 +257,15 @@ def ontology_page(lang: str) -> str:
 
 def anchored(made: str) -> str:
     """The page with an anchor for every term at its local name (``#validUntil``), where
-    pyLODE named the term's section otherwise (``#validuntil``)."""
+    pyLODE named the term's section after its label: before the section that shows its IRI."""
     namespace = ONTOLOGY_IRI + "#"
     names = {q.subject.value[len(namespace) :] for q in ontology_quads()
              if q.subject.value.startswith(namespace)}  # fmt: skip
     for name in sorted(names):
-        at = made.find(f'id="{name.lower()}"')
-        if f'id="{name}"' not in made and at >= 0:
-            tag = made.rfind("<", 0, at)
-            made = f'{made[:tag]}<span id="{name}"></span>{made[tag:]}'
+        shown = made.find(f"<code>{namespace}{name}</code>")
+        if f'id="{name}"' not in made and shown >= 0:
+            section = made.rfind('<div class="', 0, shown)
+            made = f'{made[:section]}<span id="{name}"></span>{made[section:]}'
     return made
 
 
