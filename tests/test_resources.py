@@ -15,7 +15,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from .conftest import RunningService
+from .conftest import RunningService, start_service, stop_service
 
 BASE = "https://w3id.org/udsyn/"
 ONTOLOGY = "https://w3id.org/udsyn/ontology"
@@ -272,6 +272,27 @@ def test_scheme_page_lists_its_concepts_in_both_languages(client: httpx.Client) 
     assert "The cooperation has ended." in page.text
     assert "Samarbejdet er ophørt." in page.text
     assert 'href="/id/concept/agreement-status/continued"' in page.text
+
+
+@pytest.fixture(scope="module")
+def moved(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
+    """The service with the data's IRIs under another base."""
+    running = start_service(tmp_path_factory.mktemp("moved") / "store",
+                            UDSYN_BASE_IRI="https://example.org/kg/")  # fmt: skip
+    yield running
+    stop_service(running)
+
+
+def test_another_base_answers_at_the_same_paths(moved: RunningService) -> None:
+    with httpx.Client(base_url=moved.url, timeout=30) as client:
+        data = client.get("/id/region/brasov.nt")
+        subjects = {q.subject for q in parsed(data, "ntriples")}
+        assert ox.NamedNode("https://example.org/kg/id/region/brasov") in subjects
+        assert ox.NamedNode(BRASOV) not in subjects
+        page = client.get("/id/region/brasov", params={"lang": "en"}).text
+        assert 'href="/id/country/romania"' in page
+        assert "<code>https://example.org/kg/id/region/brasov</code>" in page
+        assert client.get("/ontology.ttl").status_code == 200
 
 
 # -- in the browser --------------------------------------------------------------------------
