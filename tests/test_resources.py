@@ -241,6 +241,8 @@ def test_start_page_counts_and_ways_in(client: httpx.Client) -> None:
     page = client.get("/start")
     assert page.status_code == 200
     for place in (
+        "/id/organisation/region-midtjylland",
+        "/id/strategy/midtjylland-international-strategy",
         "/id/region/brasov",
         "/id/focus-area/food",
         "/id/scheme/agreement-statuses",

@@ -80,11 +80,14 @@ COUNTS = (
 ENTRY_POINTS = (
     PREFIXES
     + """SELECT DISTINCT ?kind ?s ?sort WHERE {
-  { ?s a uds:Decision ; uds:decisionDate ?sort BIND("decisions" AS ?kind) }
-  UNION { ?x uds:partnerRegion ?s BIND("partners" AS ?kind) BIND("" AS ?sort) }
-  UNION { ?x uds:hasFocusArea ?s BIND("focus" AS ?kind) BIND("" AS ?sort) }
-  UNION { ?s a skos:ConceptScheme BIND("schemes" AS ?kind) BIND("" AS ?sort) }
-  UNION { ?s a uds:Document BIND("documents" AS ?kind) BIND("" AS ?sort) }
+  { ?x uds:partnerRegion ?y ; uds:party ?s . ?s a uds:RegionalAuthority
+    BIND("home" AS ?kind) }
+  UNION { ?s uds:documentedIn ?d BIND("home" AS ?kind) }
+  UNION { ?s a uds:Decision ; uds:decisionDate ?sort BIND("decisions" AS ?kind) }
+  UNION { ?x uds:partnerRegion ?s BIND("partners" AS ?kind) }
+  UNION { ?x uds:hasFocusArea ?s BIND("focus" AS ?kind) }
+  UNION { ?s a skos:ConceptScheme BIND("schemes" AS ?kind) }
+  UNION { ?s a uds:Document BIND("documents" AS ?kind) }
 }"""
 )
 

@@ -15,7 +15,7 @@ from udsyn.web.pages import Labels, language, render
 router = APIRouter(tags=["linked data"])
 
 MAX_SEARCH = 200
-ENTRY_KINDS = ("partners", "decisions", "focus", "schemes", "documents")
+ENTRY_KINDS = ("home", "partners", "decisions", "focus", "schemes", "documents")
 
 
 @router.get("/start", response_class=HTMLResponse, summary="What the graph holds, and ways in")
