@@ -18,8 +18,11 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
 
 benchmark: $(VENV)/.installed-test
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/service.py
+	$(BIN)/python benchmarks/register_check.py
+	$(BIN)/python benchmarks/records.py
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
