@@ -122,6 +122,17 @@ def test_an_accepted_batch_is_seen_at_once_by_every_worker(writable: RunningServ
     assert batch["files"][0]["sha256"] == expected
 
 
+def test_a_file_name_with_control_characters_is_no_error(writable: RunningService) -> None:
+    answer = httpx.post(
+        f"{writable.url}/validate",
+        params={"name": "\x00x\n.csv"},
+        content=(REGISTERS / "clean.csv").read_bytes(),
+        headers=CSV,
+    )
+    assert answer.status_code == 200
+    assert answer.json()["findings"][0]["file"] == "x.csv"
+
+
 def test_multipart_uploads_are_accepted(writable: RunningService) -> None:
     files = {"file": ("partners.csv", (REGISTERS / "clean.csv").read_bytes(), "text/csv")}
     answer = httpx.post(

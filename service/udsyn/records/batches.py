@@ -60,7 +60,10 @@ class Upload:
 
     @property
     def safe_name(self) -> str:
-        return Path(self.name.replace("\\", "/")).name or "register"
+        """The file name without folders or control characters (the suffix is kept)."""
+        name = Path(self.name.replace("\\", "/")).name
+        name = "".join(char for char in name if char.isprintable()).strip()
+        return name if name not in ("", ".", "..") else "register"
 
 
 @dataclass
@@ -421,7 +424,7 @@ def retract(store: Store, batch_id: str, holder: str, now: datetime.datetime | N
     batch = describe_batch(store, batch_id)
     if batch["retracted"]:
         raise UnknownBatch(f"batch {batch_id!r} was retracted at {batch['retracted']}")
-    now = now or datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+    now = now or datetime.datetime.now(datetime.UTC)
     base = store.base_iri
     activity = ox.NamedNode(base + BATCHES + batch_id)
     retraction = ox.NamedNode(f"{activity.value}/retraction")
