@@ -28,7 +28,12 @@ networks, EU programmes and the decisions behind them, each fact traceable to it
 * **/validate**: a partnership register checked as `udsyn check` checks it.
 * **/records**: registers accepted as batches of records (a write token is needed), listed,
   shown and retracted; every change recorded in the audit graph.
-* **/**: a query page with the question library.
+* **/**: a query page with the question library; **/start**: what the graph holds and ways
+  in; **/search**: resources by name.
+* **/id/...**, **/ontology**, **/shapes**: every IRI of the graph, as a page or as RDF by
+  content negotiation.
+* **/catalog**, **/download/...**, **/.well-known/void**: the DCAT-AP catalogue, the
+  release's files and the VoID description, for open-data portals.
 * **/health**: whether the service answers, and where its data lives.
 * **/docs**: this document to read and try; **/openapi.json**: the document itself.
 
