@@ -154,11 +154,11 @@ def accept(
     """Check the uploads and store them as one batch, or raise and store nothing."""
     now = now or datetime.datetime.now(datetime.UTC)
     base = store.base_iri
+    known = KnownTerms.from_store(store)
     with _files(uploads) as (paths, names):
-        report = _renamed(check_registers(paths, store, as_of=as_of), names)
+        report = _renamed(check_registers(paths, store, as_of=as_of, known=known), names)
         if not report.conforms:
             raise BatchRefused(report)
-        known = KnownTerms.from_store(store)
         batch, _ = read_batch(paths, known, lambda _number, row: record_iri(base, row))
     batch_id = now.strftime("%Y%m%dT%H%M%S.%fZ-") + secrets.token_hex(3)  # sorts by time
     records = _record_nodes(batch)

@@ -207,13 +207,15 @@ def check_registers(
     *,
     as_of: datetime.date | None = None,
     engine: str = ENGINE,
+    known: KnownTerms | None = None,
 ) -> CheckReport:
     """Check the registers against the shapes and the graph in ``store``; writes nothing.
 
-    ``engine`` is the SHACL engine: pyshacl-turbo, or pySHACL (the reference).
+    ``engine`` is the SHACL engine: pyshacl-turbo, or pySHACL (the reference); ``known``
+    what the store names, if the caller has read it already.
     """
     as_of = as_of or datetime.date.today()
-    known = KnownTerms.from_store(store)
+    known = known or KnownTerms.from_store(store)
     batch, files = read_batch(paths, known)
     context = list(context_triples(store, batch))
     return _report(batch, files, known, as_of, context, engine)

@@ -118,6 +118,7 @@ class Names:
     spelled: dict[str, str] = field(default_factory=dict)
     shown: set[str] = field(default_factory=set)
     _keys: list[str] | None = field(default=None, repr=False)
+    _near: dict[str, str | None] = field(default_factory=dict, repr=False)
 
     def add(self, iri: str, label: str, *, shown: bool = False) -> None:
         self.by_label.setdefault(_key(label), set()).add(iri)
@@ -132,10 +133,13 @@ class Names:
     def near(self, text: str) -> str | None:
         """The known label closest to ``text``, as spelled in the graph, if one is close
         (a similarity of 80 in 100, as difflib's ratio counts it)."""
-        if self._keys is None:
-            self._keys = list(self.by_label)
-        match = process.extractOne(_key(text), self._keys, scorer=fuzz.ratio, score_cutoff=80)
-        return self.spelled[match[0]] if match else None
+        key = _key(text)
+        if key not in self._near:
+            if self._keys is None:
+                self._keys = list(self.by_label)
+            match = process.extractOne(key, self._keys, scorer=fuzz.ratio, score_cutoff=80)
+            self._near[key] = self.spelled[match[0]] if match else None
+        return self._near[key]
 
     def labels(self) -> list[str]:
         """The labels to offer a person: the English preferred ones."""
