@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import logging
 import multiprocessing
+import os
 import pickle
 import socket
 import struct
@@ -244,9 +245,15 @@ class _Worker:
         try:
             async with asyncio.timeout(timeout):
                 status, message = await self.receive()
-        except (TimeoutError, EOFError, asyncio.IncompleteReadError):
+        except TimeoutError:
             self.stop()
             raise StoreUnavailable(f"a query worker did not start within {timeout:g} s") from None
+        except (EOFError, asyncio.IncompleteReadError):
+            self.stop()
+            raise StoreUnavailable(
+                f"a query worker stopped while starting (exit code {self.process.exitcode}); "
+                "the lines above say why"
+            ) from None
         if status != "ready":
             self.stop()
             raise StoreUnavailable(message.decode())
@@ -322,6 +329,10 @@ class WorkerPool:
         budget = settings.answer_cache_mb * 2**20 if settings.remote is None else 0
         self._cache = AnswerCache(budget) if budget > 0 else None
         self._context = multiprocessing.get_context("spawn")
+        # glibc reserves address space for a malloc arena per thread; the engine's threads
+        # would take a worker near its address-space cap before any query. Two arenas halve
+        # a worker's address space at start (about 260 MB instead of 450 to 700).
+        os.environ.setdefault("MALLOC_ARENA_MAX", "2")
         self._idle: asyncio.Queue[_Worker] | None = None
         self._all: set[_Worker] = set()
         self._starting: set[asyncio.Task] = set()
