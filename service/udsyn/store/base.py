@@ -104,16 +104,27 @@ class Store(ABC):
         bindings: Mapping[str, Term] | None = None,
     ) -> None:
         """Write the answer to ``output`` as it is produced (no limit unless ``max_rows``)."""
+        bound, info, dataset = self._prepared(text, dataset, bindings, answer_format)
+        self._run(bound, info, answer_format, output, dataset, max_rows)
+
+    def _prepared(
+        self,
+        text: str,
+        dataset: Dataset | None,
+        bindings: Mapping[str, Term] | None,
+        answer_format: Format | None = None,
+    ) -> tuple[str, QueryInfo, Dataset]:
+        """The query checked (against the answer format, if one is given), its bindings in
+        place, and the dataset it runs over."""
         info = self.check(text)
-        if info.returns_graph != answer_format.is_rdf:
+        if answer_format is not None and info.returns_graph != answer_format.is_rdf:
             raise QueryFailed(f"a {info.form} query cannot be answered as {answer_format.name}")
         try:
             bound = bind_values(text, info, bindings or {})
         except QueryRefused as refusal:
             raise QueryFailed(str(refusal)) from None
         # The protocol's dataset replaces the query's FROM and FROM NAMED, as SPARQL says.
-        dataset = dataset or Dataset(info.default_graphs, info.named_graphs)
-        self._run(bound, info, answer_format, output, dataset, max_rows)
+        return bound, info, dataset or Dataset(info.default_graphs, info.named_graphs)
 
     def select(
         self,

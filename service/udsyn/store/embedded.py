@@ -14,7 +14,7 @@ import pyoxigraph as ox
 from udsyn.formats import Format
 from udsyn.namespaces import VOCABULARIES
 from udsyn.sparql import QueryInfo, TooManyRows, write_answer
-from udsyn.sparql.grammar import QueryRefused, Term, bind_values
+from udsyn.sparql.grammar import Term
 from udsyn.store.base import (
     Counter,
     Dataset,
@@ -82,16 +82,9 @@ class EmbeddedStore(Store):
         dataset: Dataset,
         max_rows: int | None,
     ) -> None:
+        result = self._native_query(text, dataset)
         try:
-            result = self._store.query(
-                text,
-                base_iri=self.base_iri,
-                prefixes=VOCABULARIES,
-                **_dataset_options(dataset),
-            )
             write_answer(result, answer_format, output, max_rows)
-        except SyntaxError as error:
-            raise QueryFailed(f"malformed query: {error}") from None
         except TooManyRows as error:
             raise QueryFailed(str(error)) from None
         except (OSError, ValueError, RuntimeError) as error:
@@ -105,15 +98,16 @@ class EmbeddedStore(Store):
         bindings: Mapping[str, Term] | None = None,
     ) -> ox.QuerySolutions | ox.QueryBoolean:
         """The solutions straight from pyoxigraph, with no serialising in between."""
-        info = self.check(text)
-        try:
-            bound = bind_values(text, info, bindings or {})
-        except QueryRefused as refusal:
-            raise QueryFailed(str(refusal)) from None
-        dataset = dataset or Dataset(info.default_graphs, info.named_graphs)
+        bound, _info, dataset = self._prepared(text, dataset, bindings)
+        return self._native_query(bound, dataset)
+
+    def _native_query(
+        self, text: str, dataset: Dataset
+    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        """A checked, bound query run by pyoxigraph, its failures as :class:`QueryFailed`."""
         try:
             return self._store.query(
-                bound, base_iri=self.base_iri, prefixes=VOCABULARIES, **_dataset_options(dataset)
+                text, base_iri=self.base_iri, prefixes=VOCABULARIES, **_dataset_options(dataset)
             )
         except SyntaxError as error:
             raise QueryFailed(f"malformed query: {error}") from None
