@@ -14,7 +14,7 @@ import dataclasses
 import difflib
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -154,17 +154,23 @@ def _tokens(path: Path, table: Any) -> dict[str, str]:
     return {str(name): token for name, token in table.items()}
 
 
+def unknown_setting(path: Path, table: str, key: str, known: Iterable[str]) -> ConfigError:
+    """The error for a key a table of the config file does not have, naming the one meant."""
+    known = list(known)
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return ConfigError(
+        f"{path}: unknown setting {key!r} in {table}{hint}; known: {', '.join(known)}"
+    )
+
+
 def _from_file(
     path: Path, table: str, section: dict[str, Any], keys: dict[str, tuple[str, type]]
 ) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key, value in section.items():
         if key not in keys:
-            close = difflib.get_close_matches(key, keys, n=1, cutoff=0.5)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ConfigError(
-                f"{path}: unknown setting {key!r} in {table}{hint}; known: {', '.join(keys)}"
-            )
+            raise unknown_setting(path, table, key, keys)
         name, kind = keys[key]
         try:
             values[name] = kind(value)

@@ -10,14 +10,13 @@ variable's name without ``UDSYN_PUBLISH_``, in lower case.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
 import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from udsyn.config import ConfigError, Settings
+from udsyn.config import ConfigError, Settings, unknown_setting
 
 CC_BY_4_0 = "http://publications.europa.eu/resource/authority/licence/CC_BY_4_0"
 
@@ -113,10 +112,6 @@ def _from_file(environ: dict[str, str]) -> dict[str, str | int | float]:
     values: dict[str, str | int | float] = {}
     for key, value in table.items():
         if key not in _KEYS:
-            close = difflib.get_close_matches(key, _KEYS, n=1, cutoff=0.5)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ConfigError(
-                f"{path}: unknown setting {key!r} in [publish]{hint}; known: {', '.join(_KEYS)}"
-            )
+            raise unknown_setting(path, "[publish]", key, _KEYS)
         values[key] = _typed(key, value, f"{path}: {key} in [publish]")
     return values
