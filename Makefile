@@ -10,6 +10,7 @@ run: $(VENV)/.installed  ## serve the strategy graph at http://127.0.0.1:8000
 
 test: $(VENV)/.installed-test  ## set up everything the tests need, then run them all
 	bash scripts/install-chromium
+	bash scripts/install-virtuoso
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

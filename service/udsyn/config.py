@@ -33,6 +33,8 @@ class RemoteEndpoint:
     password: str | None = None
     token: str | None = None
     timeout: float = 30.0
+    profile: str | None = None  # oxigraph, virtuoso; None: detected from the server
+    auth: str = "basic"  # how user and password are sent: basic or digest
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,11 @@ _REMOTE_ENVIRONMENT = {
     "UDSYN_ENDPOINT_PASSWORD": ("password", str),
     "UDSYN_ENDPOINT_TOKEN": ("token", str),
     "UDSYN_ENDPOINT_TIMEOUT": ("timeout", float),
+    "UDSYN_ENDPOINT_PROFILE": ("profile", str),
+    "UDSYN_ENDPOINT_AUTH": ("auth", str),
 }
+
+AUTH_SCHEMES = ("basic", "digest")
 
 
 # The file's keys: each environment variable's name without UDSYN_, in lower case.
@@ -117,11 +123,29 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if remote:
         if "query_url" not in remote:
             raise ConfigError("a remote endpoint needs its query URL (UDSYN_ENDPOINT)")
-        values["remote"] = RemoteEndpoint(**remote)
+        values["remote"] = _remote_endpoint(remote)
     settings = Settings(**values)
     if not settings.base_iri.endswith(("/", "#")):
         raise ConfigError(f"the base IRI must end with '/' or '#': {settings.base_iri!r}")
     return settings
+
+
+def _remote_endpoint(values: dict[str, Any]) -> RemoteEndpoint:
+    """The remote endpoint, its profile and auth scheme checked against the known ones."""
+    from udsyn.store.profiles import PROFILES
+
+    profile = values.get("profile")
+    if profile is not None and profile.lower() not in PROFILES:
+        raise ConfigError(
+            f"unknown SPARQL server profile {profile!r} (UDSYN_ENDPOINT_PROFILE); "
+            f"known: {', '.join(PROFILES)}"
+        )
+    if values.get("auth", "basic") not in AUTH_SCHEMES:
+        raise ConfigError(
+            f"unknown auth scheme {values['auth']!r} (UDSYN_ENDPOINT_AUTH); "
+            f"known: {', '.join(AUTH_SCHEMES)}"
+        )
+    return RemoteEndpoint(**values)
 
 
 def _read_config_file(environ: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -107,6 +107,67 @@ def bind_values(text: str, info: QueryInfo, bindings: Mapping[str, Term]) -> str
     return f"{text[:at]}\n  VALUES ({names}) {{ ({row}) }}\n{text[at:]}"
 
 
+# Where a variable names what is bound or projected, not a value: left as a variable.
+_NAMING_PARENTS = frozenset(
+    {"select_clause", "group_condition", "order_condition", "data_block", "inline_data"}
+)
+
+
+def bind_inline(text: str, info: QueryInfo, bindings: Mapping[str, Term]) -> str:
+    """The query with its variables bound as :func:`bind_values` does, and also written as
+    terms wherever the WHERE group uses them as values.
+
+    For servers that do not carry a ``VALUES`` binding into ``OPTIONAL`` and ``FILTER``
+    (Virtuoso). A variable that is assigned (``BIND ... AS``, a projection, ``VALUES``) or
+    grouped and ordered by stays a variable. Every replacement is a term pyoxigraph wrote.
+    """
+    if not bindings:
+        return text
+    source = text.encode("utf-8")
+    tree = _parser().parse(source)
+    places: list[tuple[int, int, str]] = []
+    for node in _variables(tree.root_node):
+        name = _text(node, source)[1:]
+        if name in bindings and not _names_a_variable(node):
+            places.append((node.start_byte, node.end_byte, str(bindings[name])))
+    written = bytearray(source)
+    for start, end, term in sorted(places, reverse=True):
+        written[start:end] = term.encode("utf-8")
+    # Every replacement lies after the WHERE group's "{", so its offset still holds.
+    return bind_values(written.decode("utf-8"), info, bindings)
+
+
+def _variables(root: Node) -> list[Node]:
+    """The variables inside the query's WHERE clause (its solution modifiers left out)."""
+    found: list[Node] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type in ("group_clause", "order_clause", "having_clause"):
+            continue
+        if node.type == "var":
+            found.append(node)
+        stack.extend(node.children)
+    return [node for node in found if _inside_where(node)]
+
+
+def _inside_where(node: Node) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.type in ("where_clause", "group_graph_pattern"):
+            return True
+        parent = parent.parent
+    return False
+
+
+def _names_a_variable(node: Node) -> bool:
+    parent = node.parent
+    if parent is None or parent.type in _NAMING_PARENTS:
+        return True
+    before = node.prev_sibling
+    return parent.type == "bind" and before is not None and before.type.upper() == "AS"
+
+
 # -- parsing -------------------------------------------------------------------------------
 
 

@@ -120,11 +120,15 @@ class Store(ABC):
         if answer_format is not None and info.returns_graph != answer_format.is_rdf:
             raise QueryFailed(f"a {info.form} query cannot be answered as {answer_format.name}")
         try:
-            bound = bind_values(text, info, bindings or {})
+            bound = self._bind(text, info, bindings or {})
         except QueryRefused as refusal:
             raise QueryFailed(str(refusal)) from None
         # The protocol's dataset replaces the query's FROM and FROM NAMED, as SPARQL says.
         return bound, info, dataset or Dataset(info.default_graphs, info.named_graphs)
+
+    def _bind(self, text: str, info: QueryInfo, bindings: Mapping[str, Term]) -> str:
+        """The query with its parameters bound (a ``VALUES`` block; servers may differ)."""
+        return bind_values(text, info, bindings)
 
     def select(
         self,

@@ -6,21 +6,24 @@ the union of its graphs by default, as the embedded store does.
 
 from __future__ import annotations
 
+import ast
 import itertools
+import json
 import socket
 import urllib.error
 import uuid
-from collections.abc import Iterable, Iterator
-from typing import BinaryIO
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, BinaryIO
 
 import pyoxigraph as ox
-from SPARQLWrapper import INSERT, POST, POSTDIRECTLY, SPARQLWrapper
+from SPARQLWrapper import DIGEST, INSERT, POST, POSTDIRECTLY, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
 from udsyn.config import RemoteEndpoint
 from udsyn.formats import Format
 from udsyn.namespaces import VOCABULARIES
-from udsyn.sparql import QueryInfo, TooManyRows, write_answer
+from udsyn.sparql import QueryInfo, TooManyRows, bind_inline, write_answer
+from udsyn.sparql.grammar import Term
 from udsyn.store.base import (
     JSON_RESULTS,
     N_TRIPLES,
@@ -31,6 +34,12 @@ from udsyn.store.base import (
     StoreError,
     StoreUnavailable,
 )
+from udsyn.store.profiles import (
+    CUT_SHORT_HEADERS,
+    ServerProfile,
+    profile_for_server,
+    profile_named,
+)
 
 _CHUNK = 1 << 16
 
@@ -40,16 +49,46 @@ class RemoteStore(Store):
 
     The server should answer queries over the union of its graphs by default (Oxigraph's
     ``--union-default-graph``, Fuseki's ``unionDefaultGraph``; GraphDB, Virtuoso and QLever
-    do so already), as the embedded store does.
+    do so already), as the embedded store does. What differs between engines is in its
+    :class:`~udsyn.store.profiles.ServerProfile`, configured or detected at first use.
     """
 
     def __init__(self, base_iri: str, endpoint: RemoteEndpoint) -> None:
         super().__init__(base_iri)
         self.endpoint = endpoint
+        self._profile = profile_named(endpoint.profile) if endpoint.profile else None
+        self._system: list[str] | None = None  # the server's own graphs, once listed
 
     @property
     def description(self) -> str:
         return f"SPARQL server at {self.endpoint.query_url}"
+
+    @property
+    def profile(self) -> ServerProfile:
+        """The server's profile: configured, else detected from its ``Server`` header."""
+        if self._profile is None:
+            client = self._client(self.endpoint.query_url)
+            client.setQuery("ASK {}")
+            client.addCustomHttpHeader("Accept", JSON_RESULTS.media_type)
+            with self._talking("query"):
+                response = client.query().response
+                response.read()
+            self._profile = profile_for_server(response.headers.get("Server"))
+        return self._profile
+
+    @property
+    def batch(self) -> int:
+        """The most quads one update request carries (the profile's, unless set here)."""
+        return self.BATCH or self.profile.batch
+
+    BATCH: int | None = None
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def _bind(self, text: str, info: QueryInfo, bindings: Mapping[str, Term]) -> str:
+        if self.profile.inline_bindings:
+            return bind_inline(text, info, bindings)
+        return super()._bind(text, info, bindings)
 
     def _run(
         self,
@@ -60,13 +99,15 @@ class RemoteStore(Store):
         dataset: Dataset,
         max_rows: int | None,
     ) -> None:
-        counted = max_rows is not None and info.form != "ASK"
-        # Rows are counted in a format udsyn reads; otherwise the answer is passed on as is.
-        sent_format = (
-            (N_TRIPLES if info.returns_graph else JSON_RESULTS) if counted else (answer_format)
-        )
+        profile = self.profile
+        # Rows are counted, and answers checked, in a format udsyn reads; otherwise the
+        # answer is passed on as is.
+        read = (max_rows is not None and info.form != "ASK") or _rewrites_answers(profile)
+        sent_format = (N_TRIPLES if info.returns_graph else JSON_RESULTS) if read else answer_format
         client = self._client(self.endpoint.query_url)
-        client.setQuery(_prologue(self.base_iri) + text)  # one line first: error lines hold
+        pragmas = "" if dataset else self._exclusions()
+        # One line first (error lines hold), with the base and the project's prefixes.
+        client.setQuery(pragmas + _prologue(self.base_iri) + text)
         client.addCustomHttpHeader("Accept", sent_format.media_type)
         for iri in dataset.default_graphs:
             client.addDefaultGraph(iri)
@@ -74,61 +115,160 @@ class RemoteStore(Store):
             client.addNamedGraph(iri)
         with self._talking("query"):
             response = client.query().response
-            if not counted:
+            _refuse_cut_answers(response.headers, self.endpoint.query_url)
+            if not read:
                 while chunk := response.read(_CHUNK):
                     output.write(chunk)
                 return
             try:
-                write_answer(_parse_answer(response, sent_format), answer_format, output,
-                             max_rows)  # fmt: skip
+                answer = _parse_answer(response, sent_format, profile)
+                write_answer(answer, answer_format, output, max_rows)
             except TooManyRows as error:
                 raise QueryFailed(str(error)) from None
-            except SyntaxError as error:
+            except (SyntaxError, ValueError) as error:
                 raise StoreError(f"the server at {self.endpoint.query_url} sent an answer "
                                  f"udsyn cannot read: {error}") from None  # fmt: skip
 
+    # -- the data as a whole (the server's own graphs left out) -----------------------------
+
     def graph_names(self) -> set[str]:
-        solutions = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
-        return {row["g"].value for row in solutions if isinstance(row["g"], ox.NamedNode)}
+        solutions = self.select(self.profile.list_graphs)
+        names = {row["g"].value for row in solutions if isinstance(row["g"], ox.NamedNode)}
+        return {iri for iri in names if not self.profile.is_system_graph(iri)}
 
     def quads(self) -> Iterator[ox.Quad]:
         solutions = self.select("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
         for row in solutions:
             yield ox.Quad(row["s"], row["p"], row["o"], row["g"])
+        default = self.profile.default_graph
+        if default is not None:  # left out of GRAPH ?g, as a default graph is
+            solutions = self.select("SELECT * WHERE { ?s ?p ?o }", Dataset([default]))
+            for row in solutions:
+                yield ox.Quad(row["s"], row["p"], row["o"], ox.DefaultGraph())
+
+    def _exclusions(self) -> str:
+        """Pragmas that keep the server's own graphs (and the stand-in for the default graph,
+        from the named graphs) out of a query that names no dataset."""
+        if not self.profile.system_graphs:
+            return ""
+        if self._system is None:
+            self._system = sorted(
+                iri for iri in self._every_graph() if self.profile.is_system_graph(iri)
+            )
+        default = self.profile.default_graph
+        pragmas = [
+            f"define input:default-graph-exclude <{iri}>" for iri in self._system if iri != default
+        ]
+        pragmas += [f"define input:named-graph-exclude <{iri}>" for iri in self._system]
+        if default is not None and default not in self._system:
+            pragmas.append(f"define input:named-graph-exclude <{default}>")
+        return " ".join(pragmas) + " "
+
+    def _every_graph(self) -> set[str]:
+        """Every graph the server holds, its own included."""
+        client = self._client(self.endpoint.query_url)
+        client.setQuery(self.profile.list_graphs)
+        client.addCustomHttpHeader("Accept", JSON_RESULTS.media_type)
+        with self._talking("query"):
+            answer = _parse_answer(client.query().response, JSON_RESULTS, self.profile)
+        assert isinstance(answer, ox.QuerySolutions)
+        return {row["g"].value for row in answer if isinstance(row["g"], ox.NamedNode)}
+
+    # -- loading ---------------------------------------------------------------------------
 
     def add_all(self, quads: Iterable[ox.Quad]) -> int:
         """Add the quads in one update request; a large load goes through staging graphs.
 
-        Servers cap request sizes (``oxigraph serve`` at 128 MiB), so a load of more than
-        one batch is written batch by batch into temporary graphs and then moved into place
-        by one final update, which the server applies as one transaction. If anything fails
-        before that, the temporary graphs are dropped and the store is as it was. Blank
-        nodes are shared within a batch of ``BATCH`` quads only.
+        Servers cap request sizes (``oxigraph serve`` at 128 MiB, Virtuoso at about a
+        thousand triples), so a load of more than one batch is written batch by batch into
+        temporary graphs and then moved into place. Where the server applies a request of
+        several operations as one transaction, one final update does that; elsewhere each
+        graph is moved by its own request, and if one fails the graphs moved before it are
+        taken out again. If anything fails, the temporary graphs are dropped and the store
+        is as it was. Blank nodes are shared within a batch only.
         """
         if not self.endpoint.update_url:
             raise StoreError(
                 f"{self.description} has no update URL (set UDSYN_UPDATE_ENDPOINT) to load data"
             )
+        profile = self.profile
         counter = Counter(quads)
-        batches = _batches(counter, self.BATCH)
+        batches = _batches(self._placed(counter), self.batch)
         first = next(batches, [])
         second = next(batches, None)
         if second is None:  # parsed whole before the server is contacted
-            self.update(_insert_data(first))
+            if first:
+                self._create({_graph_of(quad) for quad in first})
+                self.update(_insert(first, profile))
             return counter.count
         staging = f"urn:udsyn:staging:{uuid.uuid4()}:"
         staged: set[str] = set()
         try:
             for batch in itertools.chain([first, second], batches):
-                self.update(_insert_data(batch, staging, staged))
-            self.update(_publish(staging, staged))
+                graphs = {_graph_of(quad) for quad in batch}
+                self._create({staging + graph for graph in graphs - staged})
+                staged |= graphs
+                self.update(_insert(batch, profile, staging))
+            self._publish(staging, staged)
         except BaseException:
             if staged:
-                self.update(" ;\n".join(f"DROP SILENT GRAPH <{staging}{g}>" for g in staged))
+                self._drop(staging, staged)
             raise
         return counter.count
 
-    BATCH = 250_000
+    def _placed(self, quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
+        """The quads, with the default graph's in the profile's stand-in graph if it has one."""
+        default = self.profile.default_graph
+        if default is None:
+            yield from quads
+            return
+        stand_in = ox.NamedNode(default)
+        for quad in quads:
+            if isinstance(quad.graph_name, ox.DefaultGraph):
+                yield ox.Quad(quad.subject, quad.predicate, quad.object, stand_in)
+            else:
+                yield quad
+
+    def _create(self, graphs: Iterable[str]) -> None:
+        """Create the graphs first, where the server needs that (never the default graph)."""
+        named = sorted(graph for graph in graphs if graph != _DEFAULT)
+        if self.profile.create_graphs and named:
+            self.update(" ;\n".join(f"CREATE SILENT GRAPH <{graph}>" for graph in named))
+
+    def _publish(self, staging: str, staged: set[str]) -> None:
+        """Move every staging graph into its place, as one transaction or graph by graph."""
+        if self.profile.atomic_requests:
+            self.update(_publish(staging, staged))
+            return
+        self._create(staged)
+        moved: list[str] = []
+        try:
+            for graph in sorted(staged):
+                self.update(_only_new(staging, graph))
+                moved.append(graph)  # from here on, staging holds only what is added
+                self.update(f"ADD <{staging}{graph}> TO {_target(graph)}")
+        except BaseException:
+            for graph in moved:  # what was added is exactly what staging holds
+                self.update(_take_out(staging, graph))
+            raise
+        self._drop(staging, staged, loaded=True)
+
+    def _drop(self, staging: str, staged: set[str], *, loaded: bool = False) -> None:
+        """Drop the staging graphs (one request each where requests are not transactions)."""
+        drops = [f"DROP SILENT GRAPH <{staging}{graph}>" for graph in sorted(staged)]
+        try:
+            if self.profile.atomic_requests:
+                self.update(" ;\n".join(drops))
+            else:
+                for drop in drops:
+                    self.update(drop)
+        except StoreError as error:
+            if not loaded:
+                raise
+            raise StoreError(
+                f"the data is loaded, but graphs named {staging}... are left behind; drop "
+                f"them with DROP SILENT GRAPH: {error}"
+            ) from None
 
     def update(self, update: str) -> None:
         client = self._client(self.endpoint.query_url)
@@ -147,6 +287,8 @@ class RemoteStore(Store):
         client.setOnlyConneg(True)
         client.setTimeout(int(max(1, self.endpoint.timeout)))
         if self.endpoint.user is not None:
+            if self.endpoint.auth == "digest":
+                client.setHTTPAuth(DIGEST)
             client.setCredentials(self.endpoint.user, self.endpoint.password or "")
         if self.endpoint.token:
             client.addCustomHttpHeader("Authorization", f"Bearer {self.endpoint.token}")
@@ -200,8 +342,17 @@ def _server_said(error: SPARQLWrapperException) -> str:
     _, _, tail = str(response).partition("Response:")
     text = tail.strip()
     if text.startswith(("b'", 'b"')):
-        text = text[2:-1].encode().decode("unicode_escape", "replace")
+        text = _bytes_text(text)
     return " ".join(text.split())[:500] or error.msg
+
+
+def _bytes_text(written: str) -> str:
+    """The text of a ``b'...'`` representation, decoded as UTF-8 (not letter by letter)."""
+    try:
+        raw = ast.literal_eval(written)
+    except (SyntaxError, ValueError):
+        return written[2:-1]
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
 
 
 def _batches(quads: Iterable[ox.Quad], size: int) -> Iterator[list[ox.Quad]]:
@@ -218,34 +369,63 @@ def _batches(quads: Iterable[ox.Quad], size: int) -> Iterator[list[ox.Quad]]:
 _DEFAULT = "default"  # the staging name of the default graph; named graphs use their IRI
 
 
-def _insert_data(
-    quads: Iterable[ox.Quad], staging: str | None = None, staged: set[str] | None = None
-) -> str:
-    """One ``INSERT DATA`` request for the quads, into their graphs or into staging graphs."""
+def _graph_of(quad: ox.Quad) -> str:
+    return _DEFAULT if isinstance(quad.graph_name, ox.DefaultGraph) else quad.graph_name.value
+
+
+def _target(graph: str) -> str:
+    return "DEFAULT" if graph == _DEFAULT else f"<{graph}>"
+
+
+def _insert(quads: list[ox.Quad], profile: ServerProfile, staging: str | None = None) -> str:
+    """One insert request for the quads, into their graphs or into staging graphs.
+
+    ``INSERT DATA``, or where the profile wants it and the batch has blank nodes, ``INSERT
+    { ... } WHERE { }``, whose template mints one fresh node per label.
+    """
     by_graph: dict[str, list[str]] = {}
     for quad in quads:
-        default = isinstance(quad.graph_name, ox.DefaultGraph)
-        graph = _DEFAULT if default else quad.graph_name.value
-        by_graph.setdefault(graph, []).append(f"{quad.subject} {quad.predicate} {quad.object} .")
+        line = f"{quad.subject} {quad.predicate} {quad.object} ."
+        by_graph.setdefault(_graph_of(quad), []).append(line)
     blocks = []
     for graph, lines in by_graph.items():
         body = "\n".join(lines)
-        if staging is not None and staged is not None:
-            staged.add(graph)
+        if staging is not None:
             blocks.append(f"GRAPH <{staging}{graph}> {{\n{body}\n}}")
         else:
             blocks.append(body if graph == _DEFAULT else f"GRAPH <{graph}> {{\n{body}\n}}")
-    return "INSERT DATA {\n" + "\n".join(blocks) + "\n}"
+    data = "\n".join(blocks)
+    if profile.blank_nodes == "template" and any(map(_has_blank_node, quads)):
+        return f"INSERT {{\n{data}\n}} WHERE {{ }}"
+    return f"INSERT DATA {{\n{data}\n}}"
+
+
+def _has_blank_node(quad: ox.Quad) -> bool:
+    return isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode)
 
 
 def _publish(staging: str, staged: set[str]) -> str:
     """One update that moves every staging graph into its place and drops the staging graphs."""
-    operations = [
-        f"ADD <{staging}{graph}> TO {'DEFAULT' if graph == _DEFAULT else f'<{graph}>'}"
-        for graph in sorted(staged)
-    ]
+    operations = [f"ADD <{staging}{graph}> TO {_target(graph)}" for graph in sorted(staged)]
     operations += [f"DROP GRAPH <{staging}{graph}>" for graph in sorted(staged)]
     return " ;\n".join(operations)
+
+
+def _only_new(staging: str, graph: str) -> str:
+    """Take out of a staging graph the triples its target already holds."""
+    target = "" if graph == _DEFAULT else f"GRAPH <{graph}> "
+    return (
+        f"DELETE {{ GRAPH <{staging}{graph}> {{ ?s ?p ?o }} }} WHERE {{ "
+        f"GRAPH <{staging}{graph}> {{ ?s ?p ?o }} {target}{{ ?s ?p ?o }} }}"
+    )
+
+
+def _take_out(staging: str, graph: str) -> str:
+    """Undo a move: take out of the target what its staging graph holds."""
+    target = "" if graph == _DEFAULT else f"GRAPH <{graph}> "
+    return (
+        f"DELETE {{ {target}{{ ?s ?p ?o }} }} WHERE {{ GRAPH <{staging}{graph}> {{ ?s ?p ?o }} }}"
+    )
 
 
 def _prologue(base_iri: str) -> str:
@@ -255,9 +435,56 @@ def _prologue(base_iri: str) -> str:
     return f"BASE <{base_iri}> {prefixes} "
 
 
+def _rewrites_answers(profile: ServerProfile) -> bool:
+    """Whether the server's answers are read and checked before they are passed on."""
+    return bool(profile.blank_node_prefix or profile.lossy_datatypes)
+
+
+def _refuse_cut_answers(headers: Mapping[str, str], url: str) -> None:
+    """An answer the server says it cut short (a 200 all the same) is an error."""
+    for name, message in CUT_SHORT_HEADERS.items():
+        value = headers.get(name)
+        if value is not None:
+            raise QueryFailed(f"{message.format(value=value.strip())} (the server at {url})")
+
+
 def _parse_answer(
-    response: BinaryIO, sent_format: Format
-) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | Iterator[ox.Triple]:
+    response: BinaryIO, sent_format: Format, profile: ServerProfile
+) -> ox.QuerySolutions | ox.QueryBoolean | Iterator[ox.Triple]:
     if sent_format.is_rdf:
-        return (quad.triple for quad in ox.parse(response, format=sent_format.native))
-    return ox.parse_query_results(response, format=sent_format.native)
+        triples = (quad.triple for quad in ox.parse(response, format=sent_format.native))
+        return _checked_triples(triples, profile) if profile.lossy_datatypes else triples
+    if not _rewrites_answers(profile):
+        return ox.parse_query_results(response, format=sent_format.native)
+    document = json.loads(response.read().decode("utf-8"))
+    for row in document.get("results", {}).get("bindings", []):
+        for value in row.values():
+            _mend_term(value, profile)
+    data = json.dumps(document).encode("utf-8")
+    return ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)
+
+
+def _mend_term(value: dict[str, Any], profile: ServerProfile) -> None:
+    """A JSON result term as SPARQL writes it: blank node labels without the server's
+    prefix; a literal of a datatype the server changes is refused."""
+    prefix = profile.blank_node_prefix
+    if value.get("type") == "bnode" and prefix and value.get("value", "").startswith(prefix):
+        value["value"] = value["value"][len(prefix) :]
+    if value.get("datatype") in profile.lossy_datatypes:
+        raise QueryFailed(_lossy(value["datatype"], profile))
+
+
+def _checked_triples(triples: Iterable[ox.Triple], profile: ServerProfile) -> Iterator[ox.Triple]:
+    for triple in triples:
+        term = triple.object
+        if isinstance(term, ox.Literal) and term.datatype.value in profile.lossy_datatypes:
+            raise QueryFailed(_lossy(term.datatype.value, profile))
+        yield triple
+
+
+def _lossy(datatype: str, profile: ServerProfile) -> str:
+    return (
+        f"the answer holds a literal of type <{datatype}>, which a {profile.name} server "
+        "does not give back as it was written (xsd:duration comes back as a number); "
+        "ask for STR() of something else, or use the embedded store or another server"
+    )
