@@ -25,6 +25,9 @@ region:brasov ex:label "Brașov"@ro , "Brasov Amt"@da ; ex:country ex:romania .
 region:shanghai ex:label "Shanghai"@en ; ex:country ex:china .
 """
 JSON = by_name("json", RESULT_FORMATS)
+# The loaded triples, without the graphs a server holds of its own (Virtuoso's schemas are in
+# the default graph of every query that names no graph).
+OURS = f"?s ?p ?o FILTER(STRSTARTS(STR(?s), '{BASE}'))"
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -259,14 +262,14 @@ def test_a_limited_answer_reads_exactly_as_an_unlimited_one(
     store: Store, tmp_path: Path, name: str
 ) -> None:
     load(store, write(tmp_path, "p.ttl", PARTNERS))
-    query = "SELECT ?s ?p ?o ?none WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o"
+    query = f"SELECT ?s ?p ?o ?none WHERE {{ {OURS} }} ORDER BY ?s ?p ?o"
     chosen = by_name(name, RESULT_FORMATS)
     assert store.query(query, chosen, max_rows=1000) == store.query(query, chosen)
 
 
 def test_the_row_limit_is_enforced(store: Store, tmp_path: Path) -> None:
     load(store, write(tmp_path, "p.ttl", PARTNERS))
-    query = "SELECT * WHERE { ?s ?p ?o }"
+    query = f"SELECT * WHERE {{ {OURS} }}"
     assert len(json.loads(store.query(query, JSON, max_rows=5))["results"]["bindings"]) == 5
     with pytest.raises(QueryFailed, match="more than 4 rows"):
         store.query(query, JSON, max_rows=4)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import itertools
 import json
+import re
 import socket
 import urllib.error
 import uuid
@@ -100,14 +101,13 @@ class RemoteStore(Store):
         max_rows: int | None,
     ) -> None:
         profile = self.profile
+        _refuse_unfaithful(text, profile)
         # Rows are counted, and answers checked, in a format udsyn reads; otherwise the
         # answer is passed on as is.
         read = (max_rows is not None and info.form != "ASK") or _rewrites_answers(profile)
         sent_format = (N_TRIPLES if info.returns_graph else JSON_RESULTS) if read else answer_format
         client = self._client(self.endpoint.query_url)
-        pragmas = "" if dataset else self._exclusions()
-        # One line first (error lines hold), with the base and the project's prefixes.
-        client.setQuery(pragmas + _prologue(self.base_iri) + text)
+        client.setQuery(_prologue(self.base_iri) + text)  # one line first: error lines hold
         client.addCustomHttpHeader("Accept", sent_format.media_type)
         for iri in dataset.default_graphs:
             client.addDefaultGraph(iri)
@@ -137,32 +137,52 @@ class RemoteStore(Store):
         return {iri for iri in names if not self.profile.is_system_graph(iri)}
 
     def quads(self) -> Iterator[ox.Quad]:
-        solutions = self.select("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
-        for row in solutions:
+        left_out = [*self._system_graphs(), self.profile.default_graph]
+        for row in self.select(f"SELECT ?s ?p ?o ?g WHERE {{ {_in_graphs(left_out)} }}"):
             yield ox.Quad(row["s"], row["p"], row["o"], row["g"])
         default = self.profile.default_graph
-        if default is not None:  # left out of GRAPH ?g, as a default graph is
+        if default is not None:  # the stand-in's triples are the default graph's
             solutions = self.select("SELECT * WHERE { ?s ?p ?o }", Dataset([default]))
             for row in solutions:
                 yield ox.Quad(row["s"], row["p"], row["o"], ox.DefaultGraph())
 
-    def _exclusions(self) -> str:
-        """Pragmas that keep the server's own graphs (and the stand-in for the default graph,
-        from the named graphs) out of a query that names no dataset."""
-        if not self.profile.system_graphs:
-            return ""
+    # Where the server has graphs of its own, udsyn's own questions about the data as a whole
+    # read every other graph. (Queries that name no graph see its graphs in the default graph:
+    # Virtuoso's input:default-graph-exclude pragma gives wrong answers with GRAPH ?g.)
+
+    def is_empty(self) -> bool:
+        if not self._system_graphs():
+            return super().is_empty()
+        return not self.ask(f"ASK {{ {_in_graphs(self._system_graphs())} }}")
+
+    def triple_count(self) -> int:
+        if not self._system_graphs():
+            return super().triple_count()
+        distinct = f"SELECT DISTINCT ?s ?p ?o WHERE {{ {_in_graphs(self._system_graphs())} }}"
+        solutions = self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ {distinct} }}")
+        return int(next(iter(solutions))["n"].value)
+
+    def triples(self) -> Iterator[ox.Triple]:
+        if not self._system_graphs():
+            yield from super().triples()
+            return
+        distinct = f"SELECT DISTINCT ?s ?p ?o WHERE {{ {_in_graphs(self._system_graphs())} }}"
+        answer = self.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {distinct} }}", N_TRIPLES)
+        for quad in ox.parse(answer, format=ox.RdfFormat.N_TRIPLES):
+            yield quad.triple
+
+    def _system_graphs(self) -> list[str]:
+        """The server's own graphs (its stand-in for the default graph not among them)."""
+        profile = self.profile
+        if not profile.system_graphs:
+            return []
         if self._system is None:
             self._system = sorted(
-                iri for iri in self._every_graph() if self.profile.is_system_graph(iri)
+                iri
+                for iri in self._every_graph()
+                if profile.is_system_graph(iri) and iri != profile.default_graph
             )
-        default = self.profile.default_graph
-        pragmas = [
-            f"define input:default-graph-exclude <{iri}>" for iri in self._system if iri != default
-        ]
-        pragmas += [f"define input:named-graph-exclude <{iri}>" for iri in self._system]
-        if default is not None and default not in self._system:
-            pragmas.append(f"define input:named-graph-exclude <{default}>")
-        return " ".join(pragmas) + " "
+        return self._system
 
     def _every_graph(self) -> set[str]:
         """Every graph the server holds, its own included."""
@@ -369,6 +389,14 @@ def _batches(quads: Iterable[ox.Quad], size: int) -> Iterator[list[ox.Quad]]:
 _DEFAULT = "default"  # the staging name of the default graph; named graphs use their IRI
 
 
+def _in_graphs(left_out: Iterable[str | None]) -> str:
+    """A pattern of every triple in a named graph other than those left out."""
+    named = ", ".join(f"<{iri}>" for iri in left_out if iri)
+    if not named:
+        return "GRAPH ?g { ?s ?p ?o }"
+    return f"GRAPH ?g {{ ?s ?p ?o }} FILTER(?g NOT IN ({named}))"
+
+
 def _graph_of(quad: ox.Quad) -> str:
     return _DEFAULT if isinstance(quad.graph_name, ox.DefaultGraph) else quad.graph_name.value
 
@@ -380,8 +408,9 @@ def _target(graph: str) -> str:
 def _insert(quads: list[ox.Quad], profile: ServerProfile, staging: str | None = None) -> str:
     """One insert request for the quads, into their graphs or into staging graphs.
 
-    ``INSERT DATA``, or where the profile wants it and the batch has blank nodes, ``INSERT
-    { ... } WHERE { }``, whose template mints one fresh node per label.
+    ``INSERT DATA``, or where the profile wants it and the batch has blank nodes (or literals
+    of a datatype the server converts, which its ``INSERT DATA`` refuses), ``INSERT { ... }
+    WHERE { }``, whose template mints one fresh node per label.
     """
     by_graph: dict[str, list[str]] = {}
     for quad in quads:
@@ -395,13 +424,16 @@ def _insert(quads: list[ox.Quad], profile: ServerProfile, staging: str | None = 
         else:
             blocks.append(body if graph == _DEFAULT else f"GRAPH <{graph}> {{\n{body}\n}}")
     data = "\n".join(blocks)
-    if profile.blank_nodes == "template" and any(map(_has_blank_node, quads)):
+    if profile.blank_nodes == "template" and any(_needs_template(quad, profile) for quad in quads):
         return f"INSERT {{\n{data}\n}} WHERE {{ }}"
     return f"INSERT DATA {{\n{data}\n}}"
 
 
-def _has_blank_node(quad: ox.Quad) -> bool:
-    return isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode)
+def _needs_template(quad: ox.Quad, profile: ServerProfile) -> bool:
+    term = quad.object
+    if isinstance(quad.subject, ox.BlankNode) or isinstance(term, ox.BlankNode):
+        return True
+    return isinstance(term, ox.Literal) and term.datatype.value in profile.lossy_datatypes
 
 
 def _publish(staging: str, staged: set[str]) -> str:
@@ -433,6 +465,19 @@ def _prologue(base_iri: str) -> str:
     them; the query's own declarations come after it and take precedence."""
     prefixes = " ".join(f"PREFIX {name}: <{iri}>" for name, iri in VOCABULARIES.items())
     return f"BASE <{base_iri}> {prefixes} "
+
+
+def _refuse_unfaithful(text: str, profile: ServerProfile) -> None:
+    """A named question the server is known to answer wrongly is refused, never answered."""
+    title = re.match(r"\s*# title: *(.+)", text)
+    if title is None or title.group(1).strip() not in profile.unfaithful_questions:
+        return
+    name = title.group(1).strip()
+    raise QueryFailed(
+        f"a {profile.name} server does not answer the question {name!r} as SPARQL 1.1 "
+        f"says ({profile.unfaithful_questions[name]}); ask it of the embedded store or of "
+        "a server with another profile"
+    )
 
 
 def _rewrites_answers(profile: ServerProfile) -> bool:
@@ -486,5 +531,5 @@ def _lossy(datatype: str, profile: ServerProfile) -> str:
     return (
         f"the answer holds a literal of type <{datatype}>, which a {profile.name} server "
         "does not give back as it was written (xsd:duration comes back as a number); "
-        "ask for STR() of something else, or use the embedded store or another server"
+        "leave it out of the answer, or use the embedded store or a server with another profile"
     )
