@@ -197,20 +197,21 @@ def test_an_answer_virtuoso_cuts_short_is_an_error(virtuoso: RemoteStore) -> Non
         virtuoso.select(f"SELECT ?s WHERE {{ GRAPH <{EX}many> {{ ?s ?p ?o }} }}")
 
 
-class PublishFailsAt(RemoteStore):
-    """A store whose n-th move of a staging graph into place is refused by the server (it
-    is sent malformed), as a real failure halfway through publishing."""
+class FailsAt(RemoteStore):
+    """A store whose n-th request that starts with ``failing`` is refused by the server (it
+    is sent malformed), as a real failure halfway through a load or an update."""
 
-    def __init__(self, base: str, endpoint: RemoteEndpoint, fail_at: int) -> None:
-        super().__init__(base, endpoint)
+    def __init__(self, endpoint: RemoteEndpoint, failing: str, fail_at: int) -> None:
+        super().__init__(BASE, endpoint)
+        self.failing = failing
         self.moves_left = fail_at
 
-    def update(self, update: str) -> None:
-        if update.startswith("ADD "):
+    def _send(self, update: str) -> None:
+        if update.startswith(self.failing):
             self.moves_left -= 1
             if self.moves_left == 0:
-                update = update.replace("ADD <", "ADD <<", 1)
-        super().update(update)
+                update = update.replace(self.failing, self.failing + "<", 1)
+        super()._send(update)
 
 
 @pytest.mark.parametrize("fail_at", [1, 2, 3])
@@ -228,12 +229,37 @@ def test_a_staged_load_into_virtuoso_is_published_or_leaves_it_as_it_was(
 
     more = lines.replace(f"<{EX}p>", f"<{EX}q>") + f'<{EX}s1> <{EX}p> "1" <{EX}g1> .\n'
     (tmp_path / "more.nq").write_text(more, encoding="utf-8")
-    failing = PublishFailsAt(BASE, virtuoso_server.endpoint, fail_at)
+    failing = FailsAt(virtuoso_server.endpoint, "ADD <", fail_at)
     failing.BATCH = 3
     with pytest.raises(StoreError, match=r"malformed|error"):
         failing.add_all(read_all(collect_sources([tmp_path / "more.nq"], None), BASE))
     assert sorted(map(str, virtuoso.quads())) == before  # the triple already held stays
     assert not any("staging" in graph for graph in virtuoso._every_graph())
+
+
+@pytest.mark.parametrize("fail_at", [0, 1, 3])
+def test_an_update_of_data_is_applied_in_steps_and_undone_if_one_fails(
+    virtuoso_server: VirtuosoServer, virtuoso: RemoteStore, fail_at: int
+) -> None:
+    """As record batches are stored: the old version deleted and the new inserted, here
+    1,200 quads, more than Virtuoso takes in one request."""
+    old = [f'<{EX}r{n}> <{EX}p> "old" .' for n in range(300)]
+    virtuoso.update(f"INSERT DATA {{ GRAPH <{EX}b1> {{ {' '.join(old)} }} }}")
+    before = sorted(map(str, virtuoso.quads()))
+    assert len(before) == 300
+    new = " ".join(f'GRAPH <{EX}b2> {{ <{EX}r{n}> <{EX}p> "new" }}' for n in range(1200))
+    update = (
+        f"DELETE DATA {{ GRAPH <{EX}b1> {{ {' '.join(old[:200])} }} }} ;\nINSERT DATA {{ {new} }}"
+    )
+    store = FailsAt(virtuoso_server.endpoint, "INSERT DATA {", fail_at) if fail_at else virtuoso
+    if not fail_at:
+        store.update(update)
+        assert virtuoso.triple_count() == 1300
+        assert virtuoso.graph_names() == {f"{EX}b1", f"{EX}b2"}
+        return
+    with pytest.raises(StoreError):
+        store.update(update)
+    assert sorted(map(str, virtuoso.quads())) == before
 
 
 def test_digest_auth_reaches_the_authenticated_endpoint(virtuoso_server: VirtuosoServer) -> None:

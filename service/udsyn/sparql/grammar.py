@@ -171,6 +171,11 @@ def _names_a_variable(node: Node) -> bool:
 # -- parsing -------------------------------------------------------------------------------
 
 
+def parse_tree(text: str) -> Tree:
+    """The grammar's parse of a text, query or update, for callers that read its nodes."""
+    return _parser().parse(text.encode("utf-8"))
+
+
 def _parser() -> Parser:
     parser = getattr(_LOCAL, "parser", None)
     if parser is None:  # tree-sitter parsers and query cursors are not shared between threads

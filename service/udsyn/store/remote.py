@@ -24,7 +24,7 @@ from udsyn.config import RemoteEndpoint
 from udsyn.formats import Format
 from udsyn.namespaces import VOCABULARIES
 from udsyn.sparql import QueryInfo, TooManyRows, bind_inline, write_answer
-from udsyn.sparql.grammar import Term
+from udsyn.sparql.grammar import Term, parse_tree
 from udsyn.store.base import (
     JSON_RESULTS,
     N_TRIPLES,
@@ -219,7 +219,7 @@ class RemoteStore(Store):
         if second is None:  # parsed whole before the server is contacted
             if first:
                 self._create({_graph_of(quad) for quad in first})
-                self.update(_insert(first, profile))
+                self._send(_insert(first, profile))
             return counter.count
         staging = f"urn:udsyn:staging:{uuid.uuid4()}:"
         staged: set[str] = set()
@@ -228,7 +228,7 @@ class RemoteStore(Store):
                 graphs = {_graph_of(quad) for quad in batch}
                 self._create({staging + graph for graph in graphs - staged})
                 staged |= graphs
-                self.update(_insert(batch, profile, staging))
+                self._send(_insert(batch, profile, staging))
             self._publish(staging, staged)
         except BaseException:
             if staged:
@@ -253,23 +253,23 @@ class RemoteStore(Store):
         """Create the graphs first, where the server needs that (never the default graph)."""
         named = sorted(graph for graph in graphs if graph != _DEFAULT)
         if self.profile.create_graphs and named:
-            self.update(" ;\n".join(f"CREATE SILENT GRAPH <{graph}>" for graph in named))
+            self._send(" ;\n".join(f"CREATE SILENT GRAPH <{graph}>" for graph in named))
 
     def _publish(self, staging: str, staged: set[str]) -> None:
         """Move every staging graph into its place, as one transaction or graph by graph."""
         if self.profile.atomic_requests:
-            self.update(_publish(staging, staged))
+            self._send(_publish(staging, staged))
             return
         self._create(staged)
         moved: list[str] = []
         try:
             for graph in sorted(staged):
-                self.update(_only_new(staging, graph))
+                self._send(_only_new(staging, graph))
                 moved.append(graph)  # from here on, staging holds only what is added
-                self.update(f"ADD <{staging}{graph}> TO {_target(graph)}")
+                self._send(f"ADD <{staging}{graph}> TO {_target(graph)}")
         except BaseException:
             for graph in moved:  # what was added is exactly what staging holds
-                self.update(_take_out(staging, graph))
+                self._send(_take_out(staging, graph))
             raise
         self._drop(staging, staged, loaded=True)
 
@@ -278,10 +278,10 @@ class RemoteStore(Store):
         drops = [f"DROP SILENT GRAPH <{staging}{graph}>" for graph in sorted(staged)]
         try:
             if self.profile.atomic_requests:
-                self.update(" ;\n".join(drops))
+                self._send(" ;\n".join(drops))
             else:
                 for drop in drops:
-                    self.update(drop)
+                    self._send(drop)
         except StoreError as error:
             if not loaded:
                 raise
@@ -291,6 +291,78 @@ class RemoteStore(Store):
             ) from None
 
     def update(self, update: str) -> None:
+        """Apply one of udsyn's own updates.
+
+        Where the server applies a request as one transaction, it is sent as it is. Elsewhere
+        an update of data operations (``INSERT DATA``, ``DELETE DATA``, ``DROP``, ``CLEAR``
+        and ``CREATE`` of a graph) is applied a step at a time within the server's limits, and
+        if a step fails the steps before it are undone: what was inserted (and not held
+        before) is deleted, what was deleted or dropped is put back.
+        """
+        steps = None if self.profile.atomic_requests else _data_steps(update)
+        if steps is None:
+            self._send(update)
+            return
+        undo: list[list[str]] = []
+        try:
+            for kind, graph, quads in steps:
+                undo.append([])
+                self._step(kind, graph, list(self._placed(quads)), undo[-1])
+        except BaseException:
+            for step in reversed(undo):
+                for request in step:
+                    self._send(request)
+            raise
+
+    def _step(self, kind: str, graph: str | None, quads: list[ox.Quad], undo: list[str]) -> None:
+        """Apply one data operation in batches, adding to ``undo`` what undoes each batch."""
+        if kind in ("drop", "clear"):
+            assert graph is not None
+            held = list(self._graph_quads(graph))
+            self._send(f"{kind.upper()} SILENT GRAPH <{graph}>")
+            undo += [f"CREATE SILENT GRAPH <{graph}>"] if kind == "drop" else []
+            undo += [_insert(batch, self.profile) for batch in _batches(held, self.batch)]
+            return
+        if kind == "create":
+            self._create([graph or _DEFAULT])
+            return
+        held = self._held(quads)
+        changed = [quad for quad in quads if (quad in held) == (kind == "delete")]
+        for batch in _batches(changed, self.batch):
+            if kind == "insert":
+                self._create({_graph_of(quad) for quad in batch})
+                self._send(_insert(batch, self.profile))
+                undo.append(_data("DELETE", [q for q in batch if not _blank(q)]))
+            else:
+                self._send(_data("DELETE", batch))
+                undo.append(_insert(batch, self.profile))
+
+    def _graph_quads(self, graph: str) -> Iterator[ox.Quad]:
+        solutions = self.select(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+        for row in solutions:
+            yield ox.Quad(row["s"], row["p"], row["o"], ox.NamedNode(graph))
+
+    def _held(self, quads: list[ox.Quad]) -> set[ox.Quad]:
+        """Which of the quads the store holds already (blank nodes are never held)."""
+        by_graph: dict[str, set[str]] = {}
+        for quad in quads:
+            if not _blank(quad) and not isinstance(quad.graph_name, ox.DefaultGraph):
+                by_graph.setdefault(quad.graph_name.value, set()).add(str(quad.subject))
+        held: set[ox.Quad] = set()
+        for graph, subjects in by_graph.items():
+            listed = sorted(subjects)
+            for start in range(0, len(listed), self.batch):
+                named = ", ".join(listed[start : start + self.batch])
+                solutions = self.select(
+                    f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} "
+                    f"FILTER(?s IN ({named})) }}"
+                )
+                node = ox.NamedNode(graph)
+                held |= {ox.Quad(row["s"], row["p"], row["o"], node) for row in solutions}
+        return held
+
+    def _send(self, update: str) -> None:
+        """Send an update request as it is."""
         client = self._client(self.endpoint.query_url)
         client.updateEndpoint = self.endpoint.update_url
         # setQuery() would scan the whole text with a regex to learn its type (seconds for a
@@ -427,6 +499,55 @@ def _insert(quads: list[ox.Quad], profile: ServerProfile, staging: str | None = 
     if profile.blank_nodes == "template" and any(_needs_template(quad, profile) for quad in quads):
         return f"INSERT {{\n{data}\n}} WHERE {{ }}"
     return f"INSERT DATA {{\n{data}\n}}"
+
+
+def _blank(quad: ox.Quad) -> bool:
+    return isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode)
+
+
+def _data(operation: str, quads: list[ox.Quad]) -> str:
+    """``INSERT DATA`` or ``DELETE DATA`` of the quads, each in its graph."""
+    by_graph: dict[str, list[str]] = {}
+    for quad in quads:
+        by_graph.setdefault(_graph_of(quad), []).append(
+            f"{quad.subject} {quad.predicate} {quad.object} ."
+        )
+    blocks = [
+        "\n".join(lines) if graph == _DEFAULT else f"GRAPH <{graph}> {{ " + "\n".join(lines) + " }"
+        for graph, lines in by_graph.items()
+    ]
+    return f"{operation} DATA {{\n" + "\n".join(blocks) + "\n}"
+
+
+_STEPS = {"insert_data": "insert", "delete_data": "delete", "drop": "drop", "clear": "clear",
+          "create": "create"}  # fmt: skip
+
+
+def _data_steps(update: str) -> list[tuple[str, str | None, list[ox.Quad]]] | None:
+    """The update as data operations (kind, graph, quads), or None if it holds another kind
+    of operation (or a ``DROP``/``CLEAR`` of more than one graph)."""
+    source = update.encode("utf-8")
+    tree = parse_tree(update)
+    if tree.root_node.has_error:
+        return None
+    steps: list[tuple[str, str | None, list[ox.Quad]]] = []
+    for node in tree.root_node.children:
+        if node.type in (";", "comment"):
+            continue
+        kind = _STEPS.get(node.type)
+        if kind is None:
+            return None
+        text = source[node.start_byte : node.end_byte].decode("utf-8")
+        if kind in ("insert", "delete"):
+            block = text[text.index("{") + 1 : text.rindex("}")]
+            quads = list(ox.parse(block.encode("utf-8"), format=ox.RdfFormat.TRIG))
+            steps.append((kind, None, quads))
+            continue
+        graph = re.search(r"\bGRAPH\s*<([^>]*)>", text)
+        if graph is None:
+            return None
+        steps.append((kind, graph.group(1), []))
+    return steps
 
 
 def _needs_template(quad: ox.Quad, profile: ServerProfile) -> bool:
