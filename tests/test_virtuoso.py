@@ -4,14 +4,12 @@ short are errors; its profile detected; digest auth."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pyoxigraph as ox
 import pytest
 
@@ -22,7 +20,8 @@ from udsyn.questions import Question, shipped_questions
 from udsyn.store import EmbeddedStore, QueryFailed, RemoteStore, Store, StoreError
 from udsyn.store.profiles import VIRTUOSO
 
-from .conftest import BASE, OxigraphServer, VirtuosoServer
+from .conftest import BASE, OxigraphServer, VirtuosoServer, start_service, stop_service
+from .support import udsyn
 
 QUESTIONS = shipped_questions()
 NTRIPLES = by_name("ntriples", GRAPH_FORMATS)
@@ -162,28 +161,46 @@ def test_blank_nodes_and_the_default_graph_load_and_read_back(
         virtuoso.select(f"SELECT ?d WHERE {{ ?o <{EX}lasts> ?d }}")
 
 
-def test_the_cli_exports_and_prints_tables_from_virtuoso(
+def test_the_cli_loads_exports_and_prints_tables_from_virtuoso(
     virtuoso_server: VirtuosoServer, virtuoso: RemoteStore, tmp_path: Path
 ) -> None:
     data = tmp_path / "blank.ttl"
     data.write_text(f'<{EX}office> <{EX}address> [ <{EX}city> "Brașov" ] .\n', encoding="utf-8")
-    env = {
-        **os.environ,
+    remote = {
         "UDSYN_ENDPOINT": virtuoso_server.endpoint.query_url,
         "UDSYN_UPDATE_ENDPOINT": virtuoso_server.endpoint.update_url or "",
     }
-
-    def udsyn(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "udsyn", *args], env=env,
-                              capture_output=True, text=True, timeout=120)  # fmt: skip
-
-    assert udsyn("load", str(data)).returncode == 0
-    exported = udsyn("export", "--format", "ntriples")
+    loaded = udsyn("load", str(data), **remote)
+    assert loaded.returncode == 0, loaded.stderr
+    status = udsyn("status", **remote)
+    assert "distinct triples (the union of the graphs): 2" in status.stdout, status.stdout
+    exported = udsyn("export", "--format", "ntriples", **remote)
     assert exported.returncode == 0, exported.stderr
     assert len(exported.stdout.splitlines()) == 2 and "nodeID" not in exported.stdout
-    table = udsyn("query", "--format", "table", "SELECT ?a ?c WHERE { ?a ?p ?c }")
+    table = udsyn("query", "--format", "table", "SELECT ?a ?c WHERE { ?a ?p ?c }", **remote)
     assert table.returncode == 0, table.stderr
     assert "Brașov" in table.stdout and "Traceback" not in table.stderr
+    refused = udsyn("query", "SELECT * WHERE { ?s ?p ?o } ORDER BY ?nope(", **remote)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+
+
+def test_serve_loads_the_strategy_into_a_fresh_virtuoso_and_answers(
+    virtuoso_server: VirtuosoServer, virtuoso: RemoteStore, tmp_path: Path
+) -> None:
+    running = start_service(
+        tmp_path / "unused",
+        UDSYN_ENDPOINT=virtuoso_server.endpoint.query_url,
+        UDSYN_UPDATE_ENDPOINT=virtuoso_server.endpoint.update_url or "",
+    )
+    try:
+        answer = httpx.get(f"{running.url}/questions/decisions", params={"lang": "da"})
+        assert answer.status_code == 200, answer.text
+        assert len({row["decision"] for row in answer.json()["rows"]}) == 6
+        refused = httpx.get(f"{running.url}/questions/partners-at-home")
+        assert refused.status_code >= 400 and "Partners at home" in refused.text
+    finally:
+        stop_service(running)
+    assert virtuoso.graph_names() and not virtuoso.is_empty()
 
 
 def test_an_answer_virtuoso_cuts_short_is_an_error(virtuoso: RemoteStore) -> None:
