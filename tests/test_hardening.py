@@ -23,6 +23,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from udsyn.questions import shipped_questions
+from udsyn.runtime.worker import PROCESS_NAME
 
 from .conftest import Listener, RunningService, start_service, stop_service
 
@@ -43,19 +44,39 @@ def post(service: RunningService, query: str, **options) -> httpx.Response:
 
 
 def worker_pids(service: RunningService) -> set[int]:
-    """The query workers: the service's child processes named by multiprocessing."""
-    children = set()
+    """The query workers: the service's descendants named ``udsyn-query``."""
+    parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if int(fields[1]) == service.process.pid and "spawn_main" in (
-                (entry / "cmdline").read_bytes().decode(errors="replace")
-            ):
-                children.add(int(entry.name))
-    return children
+            parents[int(entry.name)] = int(fields[1])
+
+    def descends(pid: int) -> bool:
+        while pid in parents and pid != service.process.pid:
+            pid = parents[pid]
+        return pid == service.process.pid
+
+    return {
+        pid for pid in parents
+        if descends(pid) and _comm(pid) == PROCESS_NAME and _state(pid) != "Z"
+    }  # fmt: skip
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"
 
 
 def wait_for_workers(service: RunningService, count: int, seconds: float = 30) -> set[int]:
@@ -373,3 +394,95 @@ def test_schemathesis_finds_no_server_error(hardened: RunningService, tmp_path: 
     )  # fmt: skip
     assert run.returncode == 0, run.stdout[-3000:]
     assert httpx.get(f"{hardened.url}/health").status_code == 200
+
+
+# -- serving from the store's copy in memory --------------------------------------------------
+
+
+def _host_pid(service: RunningService) -> int:
+    hosts = [pid for pid in _children(service.process.pid) if _comm(pid) == "udsyn-host"]
+    assert len(hosts) == 1, f"expected one store host, found {hosts}"
+    return hosts[0]
+
+
+def _children(parent: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == parent:
+                found.append(int(entry.name))
+    return found
+
+
+def test_workers_are_forked_from_the_store_host_and_share_its_network_cut(
+    hardened: RunningService,
+) -> None:
+    host = _host_pid(hardened)
+    workers = wait_for_workers(hardened, 2)
+    assert {pid for pid in _children(host) if _comm(pid) == PROCESS_NAME} == workers
+    service_ns = os.readlink(f"/proc/{hardened.process.pid}/ns/net")
+    assert os.readlink(f"/proc/{host}/ns/net") != service_ns
+
+
+def test_a_stopped_store_host_is_started_again_and_queries_go_on(tmp_path: Path) -> None:
+    service = start_service(tmp_path / "store", **LIMITED)
+    try:
+        host, workers = _host_pid(service), wait_for_workers(service, 2)
+        for pid in (host, *workers):
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(0.3)
+        answer = post(service, "SELECT (COUNT(*) AS ?n) WHERE { ?s a uds:Region }")
+        assert answer.status_code == 200, answer.text
+        assert int(answer.json()["results"]["bindings"][0]["n"]["value"]) > 0
+        assert healthy_workers(service) == 2
+        assert _host_pid(service) != host
+    finally:
+        stop_service(service)
+
+
+def test_the_service_can_answer_from_disk_instead(tmp_path: Path) -> None:
+    service = start_service(tmp_path / "store", UDSYN_SERVE_FROM="disk", **LIMITED)
+    try:
+        assert not [pid for pid in _children(service.process.pid) if _comm(pid) == "udsyn-host"]
+        assert set(_children(service.process.pid)) >= wait_for_workers(service, 2)
+        answer = post(service, "SELECT (COUNT(*) AS ?n) WHERE { ?s a uds:Region }")
+        assert int(answer.json()["results"]["bindings"][0]["n"]["value"]) > 0
+        assert "udsyn-query" in Path(f"/proc/{next(iter(worker_pids(service)))}/comm").read_text()
+    finally:
+        stop_service(service)
+
+
+@pytest.mark.parametrize("serve_from", ["memory", "disk"])
+def test_a_batch_and_its_retraction_are_seen_at_once(tmp_path: Path, serve_from: str) -> None:
+    service = start_service(
+        tmp_path / "store", UDSYN_SERVE_FROM=serve_from, UDSYN_WRITE_TOKEN="t0k", **LIMITED
+    )
+    records = "SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE { ?r a uds:PartnershipRecord } #"
+
+    def counts(salt: str) -> set[int]:  # new texts, so that both workers answer and no cache
+        answers = [post(service, f"{records} {salt}{n}") for n in range(6)]
+        return {int(answer.json()["results"]["bindings"][0]["n"]["value"]) for answer in answers}
+
+    try:
+        assert counts("before") == {0}
+        accepted = httpx.post(
+            f"{service.url}/records",
+            content=(Path(__file__).parent / "registers" / "clean.csv").read_bytes(),
+            headers={"Authorization": "Bearer t0k", "Content-Type": "text/csv"},
+            timeout=120,
+        )
+        assert accepted.status_code == 201, accepted.text
+        assert counts("stored") == {5}
+        retracted = httpx.delete(
+            f"{service.url}/records/batches/{accepted.json()['batch']}",
+            headers={"Authorization": "Bearer t0k"},
+            timeout=120,
+        )
+        assert retracted.status_code == 200, retracted.text
+        assert counts("retracted") == {0}
+    finally:
+        stop_service(service)

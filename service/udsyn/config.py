@@ -52,6 +52,7 @@ class Settings:
     query_memory_mb: int = 1024
     max_request_bytes: int = 1_000_000
     answer_cache_mb: int = 64
+    serve_from: str = "memory"  # or "disk": where the service's workers read an on-disk store
     public_url: str | None = None
     write_token: str | None = field(default=None, repr=False)
     write_tokens: Mapping[str, str] = field(default_factory=dict, repr=False)  # name -> token
@@ -60,6 +61,11 @@ class Settings:
     @property
     def in_memory(self) -> bool:
         return self.remote is None and self.store_path == MEMORY
+
+    @property
+    def serve_from_memory(self) -> bool:
+        """Whether the service answers from a copy of its on-disk store in memory."""
+        return self.serve_from == "memory"
 
     @property
     def service_url(self) -> str:
@@ -85,6 +91,7 @@ _ENVIRONMENT = {
     "UDSYN_MAX_REQUEST_BYTES": ("max_request_bytes", int),
     "UDSYN_PUBLIC_URL": ("public_url", str),
     "UDSYN_ANSWER_CACHE_MB": ("answer_cache_mb", int),
+    "UDSYN_SERVE_FROM": ("serve_from", str),
     "UDSYN_WRITE_TOKEN": ("write_token", str),
     "UDSYN_MAX_UPLOAD_BYTES": ("max_upload_bytes", int),
 }
@@ -101,6 +108,7 @@ _REMOTE_ENVIRONMENT = {
 }
 
 AUTH_SCHEMES = ("basic", "digest")
+SERVE_FROM = ("memory", "disk")
 
 
 # The file's keys: each environment variable's name without UDSYN_, in lower case.
@@ -127,6 +135,10 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     settings = Settings(**values)
     if not settings.base_iri.endswith(("/", "#")):
         raise ConfigError(f"the base IRI must end with '/' or '#': {settings.base_iri!r}")
+    if settings.serve_from not in SERVE_FROM:
+        raise ConfigError(
+            f"UDSYN_SERVE_FROM is {settings.serve_from!r}; it is one of {', '.join(SERVE_FROM)}"
+        )
     return settings
 
 

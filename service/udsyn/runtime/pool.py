@@ -1,37 +1,36 @@
 """Query workers: separate processes that run queries and can be stopped.
 
 A query that runs past its time limit cannot be interrupted inside a thread, so the service
-runs every query in a worker process with its own store handle (the embedded store opened
-read-only, or the remote server). A worker parses its queries itself, so the time limit
-covers the parse; on the embedded store it has no network at all, and its memory is capped.
-When a query overruns, its worker is killed and replaced; the other workers go on answering.
+runs every query in a worker process (``worker.py``). On an embedded store the workers are
+forked from the store's host, which holds a copy of the store in memory (``host.py``); with
+``UDSYN_SERVE_FROM=disk`` or a remote server each worker is spawned and opens the store
+itself. A worker parses its queries itself, so the time limit covers the parse; on the
+embedded store it has no network at all, and its memory is capped. When a query overruns,
+its worker is killed and replaced; the other workers go on answering.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import multiprocessing
 import os
-import pickle
 import socket
-import struct
-import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, replace
-from multiprocessing.process import BaseProcess
+from typing import Protocol
 
 from udsyn.config import Settings
-from udsyn.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS, NotAcceptable, by_name
-from udsyn.runtime import sandbox
-from udsyn.sparql.grammar import Term
-from udsyn.store import Dataset, QueryFailed, Store, StoreError, StoreUnavailable, open_store
+from udsyn.formats import NotAcceptable
+from udsyn.runtime.host import StoreHost
+from udsyn.runtime.worker import HEADER, STATUSES, Job, digest_of, spawned_worker_main
+from udsyn.store import Change, QueryFailed, StoreError, StoreUnavailable
 
 log = logging.getLogger("udsyn")
-_ALL_FORMATS = RESULT_FORMATS + GRAPH_FORMATS + DATASET_FORMATS
+
+__all__ = ["Answer", "Health", "Job", "QueryTimeout", "QueryTooLarge", "ServiceBusy", "WorkerPool"]
 
 
 class QueryTimeout(StoreError):
@@ -56,33 +55,6 @@ _ERRORS: dict[str, type[Exception]] = {
 
 
 @dataclass(frozen=True)
-class Job:
-    """One query for a worker.
-
-    ``format`` names the answer format for SELECT and ASK, ``graph_format`` the one for
-    CONSTRUCT and DESCRIBE (the worker learns the form from its parse); a ``None`` format
-    means none the client accepts fits that form, and ``refusal`` says so. ``bindings`` give
-    variables their values.
-    """
-
-    text: str
-    format: str | None
-    graph_format: str | None = None
-    default_graphs: Sequence[str] = ()
-    named_graphs: Sequence[str] = ()
-    max_rows: int | None = None
-    bindings: tuple[tuple[str, Term], ...] = ()
-    refusal: str = ""
-    stream: bool = False
-    generation: int = 0  # the store's generation the answer must reflect (see writer.py)
-
-    @property
-    def digest(self) -> bytes:
-        """A fixed-size key for the job, whatever the length of its text."""
-        return hashlib.blake2b(pickle.dumps(self), digest_size=16).digest()
-
-
-@dataclass(frozen=True)
 class Answer:
     """A serialised answer and the name of its format."""
 
@@ -100,141 +72,23 @@ class Health:
     network_isolated: bool
 
 
-_CHUNK = 1 << 16
+class _Process(Protocol):
+    """What the pool needs of a worker's process, spawned or forked."""
 
-# Frames on a worker's socket: a status byte and a 4-byte length, then the payload.
-_HEADER = struct.Struct("!BI")
-_STATUSES = ("ok", "failed", "unavailable", "error", "ready", "chunk", "unacceptable", "memory")
+    exitcode: int | None
 
-
-def _write_frame(channel: socket.socket, status: str, payload: bytes) -> None:
-    channel.sendall(_HEADER.pack(_STATUSES.index(status), len(payload)) + payload)
-
-
-def _read_exactly(channel: socket.socket, size: int) -> bytes:
-    chunks = bytearray()
-    while len(chunks) < size:
-        chunk = channel.recv(size - len(chunks))
-        if not chunk:
-            raise EOFError
-        chunks += chunk
-    return bytes(chunks)
-
-
-# -- inside a worker ------------------------------------------------------------------------
-
-
-def _worker_main(channel: socket.socket, settings: Settings) -> None:
-    """A worker's life: give up the network, open the store, answer jobs until the end.
-
-    The "ready" frame carries why the network could not be given up ("" when it was).
-    """
-    refused = sandbox.isolate_network() if settings.remote is None else "it talks to a server"
-    sandbox.limit_memory(settings.query_memory_mb)
-    try:
-        store = open_store(settings, read_only=True)
-    except StoreError as error:
-        _write_frame(channel, "unavailable", str(error).encode())
-        return
-    _write_frame(channel, "ready", (refused or "").encode())
-    sandbox.run_with_large_stack(lambda: _serve_jobs(channel, store, settings))
-
-
-def _serve_jobs(channel: socket.socket, store: Store, settings: Settings) -> None:
-    generation = 0
-    while True:
-        try:
-            (size,) = struct.unpack("!I", _read_exactly(channel, 4))
-            job: Job = pickle.loads(_read_exactly(channel, size))
-        except EOFError:
-            return
-        if job.generation != generation and settings.remote is None:
-            # the store was written since this handle was opened: a read-only handle is a
-            # snapshot, so open a new one to see the write
-            reopened = _reopen(settings)
-            if reopened is None:
-                _write_frame(channel, "unavailable", b"the store is being changed; try again")
-                continue
-            store.close()
-            store, generation = reopened, job.generation
-        status, payload = _answer(store, job, channel)
-        _write_frame(channel, status, payload if isinstance(payload, bytes) else payload.encode())
-
-
-def _reopen(settings: Settings, attempts: int = 20) -> Store | None:
-    """A new read-only handle; opening can fail while the writer's compaction moves files."""
-    for _ in range(attempts):
-        try:
-            return open_store(settings, read_only=True)
-        except StoreError:
-            time.sleep(0.05)
-    return None
-
-
-class _ChunkWriter:
-    """A file-like object that sends what is written as "chunk" frames of about 64 KiB."""
-
-    def __init__(self, channel: socket.socket) -> None:
-        self.channel = channel
-        self.buffer = bytearray()
-
-    def write(self, data: bytes) -> int:
-        self.buffer += data
-        if len(self.buffer) >= _CHUNK:
-            self.flush()
-        return len(data)
-
-    def flush(self) -> None:
-        if self.buffer:
-            _write_frame(self.channel, "chunk", bytes(self.buffer))
-            self.buffer.clear()
-
-
-def _answer(store: Store, job: Job, channel: socket.socket) -> tuple[str, bytes | str]:
-    """Answer a job: whole ("ok": the format's name, a newline, the answer) or streamed
-    ("chunk"s, then "ok")."""
-    try:
-        info = store.check(job.text)
-        name = job.graph_format if info.returns_graph else job.format
-        if name is None:
-            return "unacceptable", job.refusal or f"no answer format fits a {info.form} query"
-        answer_format = by_name(name, _ALL_FORMATS)
-        dataset = Dataset(tuple(job.default_graphs), tuple(job.named_graphs))
-        bindings = dict(job.bindings)
-        if job.stream:
-            writer = _ChunkWriter(channel)
-            store.write_answer(job.text, answer_format, writer, dataset, bindings=bindings)
-            writer.flush()
-            return "ok", b""
-        body = store.query(
-            job.text, answer_format, dataset, max_rows=job.max_rows, bindings=bindings
-        )
-        return "ok", name.encode() + b"\n" + body
-    except QueryFailed as error:
-        return "failed", str(error)
-    except StoreUnavailable as error:
-        return "unavailable", str(error)
-    except StoreError as error:
-        return "error", str(error)
-    except MemoryError:
-        return "memory", "the query needed more memory than a query may use"
-    except Exception as error:  # a worker must answer, whatever happened
-        return "error", f"the query failed: {type(error).__name__}: {error}"
-
-
-# -- in the service -------------------------------------------------------------------------
+    def is_alive(self) -> bool: ...
+    def kill(self) -> None: ...
+    def join(self, timeout: float | None = None) -> None: ...
 
 
 class _Worker:
-    """One worker process and the parent's end of its socket, as asyncio streams."""
+    """One worker process and the service's end of its socket, as asyncio streams."""
 
-    def __init__(self, context: multiprocessing.context.BaseContext, settings: Settings):
-        self.channel, child_end = socket.socketpair()
-        self.process: BaseProcess = context.Process(
-            target=_worker_main, args=(child_end, settings), daemon=True, name="udsyn-query"
-        )
-        self.process.start()
-        child_end.close()
+    def __init__(self, channel: socket.socket, process: _Process, generation: int) -> None:
+        self.channel = channel
+        self.process = process
+        self.generation = generation  # of the store's copy it was forked from
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
         self.network_refused = ""
@@ -259,16 +113,16 @@ class _Worker:
             raise StoreUnavailable(message.decode())
         self.network_refused = message.decode()
 
-    async def exchange(self, job: Job) -> tuple[str, bytes]:
+    async def exchange(self, frame: bytes) -> tuple[str, bytes]:
+        """Send a job's frame (:attr:`Job.frame`) and wait for the first answer frame."""
         assert self.writer is not None
-        request = pickle.dumps(job)
-        self.writer.write(struct.pack("!I", len(request)) + request)
+        self.writer.write(frame)
         return await self.receive()
 
     async def receive(self) -> tuple[str, bytes]:
         assert self.reader is not None
-        status, size = _HEADER.unpack(await self.reader.readexactly(_HEADER.size))
-        return _STATUSES[status], await self.reader.readexactly(size)
+        status, size = HEADER.unpack(await self.reader.readexactly(HEADER.size))
+        return STATUSES[status], await self.reader.readexactly(size)
 
     def stop(self) -> None:
         if self.writer is not None:
@@ -336,20 +190,25 @@ class WorkerPool:
         self._idle: asyncio.Queue[_Worker] | None = None
         self._all: set[_Worker] = set()
         self._starting: set[asyncio.Task] = set()
+        self._host: StoreHost | None = None
+        self._host_restart = asyncio.Lock()
         self.generation = 0
 
-    def new_generation(self) -> None:
-        """The store has been written: forget remembered answers, let workers reopen."""
-        self.generation += 1
-        if self._cache is not None:
-            self._cache.clear()
+    @property
+    def serves_from_memory(self) -> bool:
+        """Whether workers answer from the host's copy of an on-disk store in memory."""
+        settings = self.settings
+        return settings.remote is None and not settings.in_memory and settings.serve_from_memory
 
     async def start(self) -> None:
-        """Start every worker and wait until each has opened its store."""
+        """Start the store's host (if serving from memory) and every worker, and wait until
+        each can answer."""
         self._idle = asyncio.Queue()
-        workers = [_Worker(self._context, self.settings) for _ in range(self.size)]
+        if self.serves_from_memory:
+            self._host = StoreHost(self.settings, self._context)
+            await self._host.wait_ready()
+        workers = await asyncio.gather(*(self._launch() for _ in range(self.size)))
         for worker in workers:
-            await worker.wait_ready(timeout=60)
             self._all.add(worker)
             self._idle.put_nowait(worker)
         refused = workers[0].network_refused
@@ -365,6 +224,22 @@ class WorkerPool:
         for worker in list(self._all):
             worker.stop()
         self._all.clear()
+        if self._host is not None:
+            self._host.stop()
+
+    async def store_changed(self, changes: Sequence[Change]) -> None:
+        """The writer has written: the host's copy takes the changes, remembered answers are
+        forgotten, and each worker renews its view before its next query (a worker forked
+        from the copy is replaced; a spawned one reopens the store)."""
+        if self._host is not None and changes:
+            try:
+                await self._host.apply(changes)
+            except StoreError as error:
+                log.error("%s; reading the store into memory again", error)
+                await self._restart_host(lost_track=True)
+        self.generation += 1
+        if self._cache is not None:
+            self._cache.clear()
 
     async def run(self, job: Job, timeout: float | None = None, *, cached: bool = True) -> Answer:
         """The serialised answer to a job; raises the store's errors or :class:`QueryTimeout`.
@@ -372,8 +247,8 @@ class WorkerPool:
         A worker found dead (it died while idle, or during this job) is replaced and the job
         is tried once more on another; a job that stops two workers is refused.
         """
-        job = replace(job, generation=self.generation)
-        key = job.digest if cached and self._cache is not None else None
+        frame = replace(job, generation=self.generation).frame
+        key = digest_of(frame) if cached and self._cache is not None else None
         if key is not None:
             remembered = self._cache.get(key)
             if remembered is not None:
@@ -384,7 +259,7 @@ class WorkerPool:
             try:
                 with self._supervising(worker, limit):
                     async with asyncio.timeout(limit):
-                        status, payload = await worker.exchange(job)
+                        status, payload = await worker.exchange(frame)
             except _WorkerDied:
                 if attempt == 1:
                     continue
@@ -419,7 +294,7 @@ class WorkerPool:
         (the client left) has its worker replaced, which stops the query.
         """
         limit = self.settings.query_timeout if timeout is None else timeout
-        streaming = replace(job, stream=True, generation=self.generation)
+        streaming = replace(job, stream=True, generation=self.generation).frame
         worker = await self._acquire(limit)
         finished = False
         try:
@@ -442,15 +317,19 @@ class WorkerPool:
             raise _ERRORS.get(status, StoreError)(payload.decode())
 
     async def _acquire(self, limit: float) -> _Worker:
-        """An idle worker that is still alive; dead ones found on the way are replaced."""
+        """An idle worker that is alive and sees the store as it is now; dead ones found on
+        the way are replaced, and one forked from an older copy gives way to a new one."""
         assert self._idle is not None, "the pool has not been started"
         try:
             async with asyncio.timeout(limit):
                 while True:
                     worker = await self._idle.get()
-                    if worker.process.is_alive():
+                    if not worker.process.is_alive():
+                        self._replace(worker)
+                    elif self._host is not None and worker.generation != self.generation:
+                        return await self._renewed(worker)
+                    else:
                         return worker
-                    self._replace(worker)
         except TimeoutError:
             raise ServiceBusy(
                 f"all {self.size} query workers stayed busy for {limit:g} s; try again later"
@@ -478,21 +357,72 @@ class WorkerPool:
             self._replace(worker)
             raise _WorkerDied from None
 
+    async def _launch(self) -> _Worker:
+        """A new worker, forked from the host or spawned, once it can answer."""
+        channel, child_end = socket.socketpair()
+        try:
+            if self._host is not None:
+                if not self._host.process.is_alive():
+                    await self._restart_host()
+                process: _Process = await self._host.fork_worker(child_end)
+            else:
+                process = self._context.Process(
+                    target=spawned_worker_main,
+                    args=(child_end, self.settings),
+                    daemon=True,
+                    name="udsyn-query",
+                )
+                process.start()
+        except BaseException:
+            channel.close()
+            raise
+        finally:
+            child_end.close()
+        worker = _Worker(channel, process, self.generation)
+        await worker.wait_ready(timeout=60)
+        return worker
+
+    async def _renewed(self, stale: _Worker) -> _Worker:
+        """A worker forked from the current copy in place of one forked from an older one."""
+        self._all.discard(stale)
+        stale.stop()
+        try:
+            worker = await self._launch()
+        except StoreError:
+            self._start_replacement_task()
+            raise
+        self._all.add(worker)
+        return worker
+
+    async def _restart_host(self, *, lost_track: bool = False) -> None:
+        """A new host with a fresh copy read from disk, in place of one that stopped (or,
+        with ``lost_track``, one whose copy missed a change)."""
+        async with self._host_restart:
+            assert self._host is not None
+            if self._host.process.is_alive() and not lost_track:
+                return  # another task has restarted it meanwhile
+            self._host.stop()
+            host = StoreHost(self.settings, self._context)
+            await host.wait_ready()  # until then, other tasks find the old one stopped and wait
+            self._host = host
+
     def _replace(self, worker: _Worker) -> None:
         """Kill a worker (it may be deep inside a query) and start a fresh one in its place."""
         if worker not in self._all:
             return
         self._all.discard(worker)
         worker.stop()
+        self._start_replacement_task()
+
+    def _start_replacement_task(self) -> None:
         task = asyncio.get_running_loop().create_task(self._start_replacement())
         self._starting.add(task)
         task.add_done_callback(self._starting.discard)
 
     async def _start_replacement(self) -> None:
         while True:
-            worker = _Worker(self._context, self.settings)
             try:
-                await worker.wait_ready(timeout=60)
+                worker = await self._launch()
             except StoreError as error:
                 log.error("a replacement query worker did not start: %s; trying again", error)
                 await asyncio.sleep(1)

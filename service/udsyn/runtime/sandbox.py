@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
+PR_SET_NAME = 15
 WORKER_STACK = 64 * 2**20  # the engine recurses over a query's algebra
 
 
@@ -37,10 +38,23 @@ def isolate_network() -> str | None:
     return f"unshare refused: {os.strerror(error)}"
 
 
-def limit_memory(megabytes: int) -> None:
-    """Cap this process's address space; allocations past it fail instead of growing."""
+def name_process(name: str) -> None:
+    """Give this process a name that ``ps -o comm`` and ``/proc/PID/comm`` show (Linux)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(PR_SET_NAME, name.encode()[:15], 0, 0, 0)
+
+
+def limit_memory(megabytes: int, *, beyond_current: bool = False) -> None:
+    """Cap this process's address space; allocations past it fail instead of growing.
+
+    With ``beyond_current``, the cap is what the process maps already plus ``megabytes``: a
+    worker forked from the store's host may use that much beside the shared copy.
+    """
     if megabytes > 0:
         limit = megabytes * 2**20
+        if beyond_current:
+            with open("/proc/self/statm", encoding="ascii") as statm:
+                limit += int(statm.read().split()[0]) * resource.getpagesize()
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 

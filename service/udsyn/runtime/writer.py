@@ -1,10 +1,10 @@
 """The one writer: the service's only read-write handle on its store.
 
 Writes come one at a time (a lock serialises them) and run in a thread, so the service
-goes on answering. Each finished write raises the store's *generation*: the query pool
-forgets its remembered answers and each worker reopens its read-only handle before its next
-query, so every reader sees a write at once, and a query that was running during it saw the
-state before (a read-only handle is a snapshot).
+goes on answering. Each finished write raises the store's *generation*: the store's copy in
+memory takes the same changes, the query pool forgets its remembered answers, and each
+worker renews its view before its next query, so every reader sees a write at once, and a
+query that was running during it saw the state before.
 """
 
 from __future__ import annotations
@@ -55,11 +55,15 @@ class Writer:
         return await asyncio.to_thread(job, store)
 
     async def write(self, change: Callable[[Store], T]) -> T:
-        """Run a change alone, in a thread; then every reader sees it."""
+        """Run a change alone, in a thread; then every reader sees it (what a failed change
+        wrote before it failed, too)."""
         async with self._lock:
-            result = await asyncio.to_thread(change, self.store())
-            self.pool.new_generation()
-            return result
+            store = self.store()
+            try:
+                return await asyncio.to_thread(change, store)
+            finally:
+                changes = store.take_changes() if isinstance(store, EmbeddedStore) else []
+                await self.pool.store_changed(changes)
 
     def close(self) -> None:
         if self._store is not None:

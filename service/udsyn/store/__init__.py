@@ -6,10 +6,11 @@ talks SPARQL 1.1 Protocol to an existing server through SPARQLWrapper.
 
 from udsyn.config import Settings
 from udsyn.store.base import Dataset, QueryFailed, Store, StoreError, StoreUnavailable
-from udsyn.store.embedded import EmbeddedStore, ServingLock
+from udsyn.store.embedded import Change, EmbeddedStore, ServingLock
 from udsyn.store.remote import RemoteStore
 
 __all__ = [
+    "Change",
     "Dataset",
     "EmbeddedStore",
     "QueryFailed",

@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import os
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -35,6 +36,7 @@ class EmbeddedStore(Store):
     def __init__(self, base_iri: str, path: str | None = None, *, read_only: bool = False):
         super().__init__(base_iri)
         self.path = path
+        self._journal: list[Change] | None = None
         try:
             if path is None:
                 self._store = ox.Store()
@@ -54,10 +56,12 @@ class EmbeddedStore(Store):
     @classmethod
     def for_the_service(cls, base_iri: str, path: str) -> EmbeddedStore:
         """The read-write handle of the service that holds the store's serving lock: the
-        service's one writer, which tells its readers about every write."""
+        service's one writer, which tells its readers about every write. It keeps a journal
+        of its changes (:meth:`take_changes`) for the store's copy in memory."""
         store = cls.__new__(cls)
         Store.__init__(store, base_iri)
         store.path = path
+        store._journal = []
         try:
             store._store = ox.Store(path)
         except OSError as error:
@@ -122,6 +126,8 @@ class EmbeddedStore(Store):
         return iter(self._store.quads_for_pattern(None, None, None, None))
 
     def add_all(self, quads: Iterable[ox.Quad]) -> int:
+        if self._journal is not None:
+            quads = list(quads)
         counter = Counter(quads)
         try:
             self._store.extend(counter)
@@ -129,6 +135,8 @@ class EmbeddedStore(Store):
                 self._store.flush()
         except OSError as error:
             raise StoreError(f"the store could not save the data: {error}") from None
+        if self._journal is not None:
+            self._journal.append(Change(quads=ox.serialize(quads, format=ox.RdfFormat.N_QUADS)))
         return counter.count
 
     def update(self, text: str) -> None:
@@ -138,10 +146,33 @@ class EmbeddedStore(Store):
                 self._store.flush()
         except (OSError, SyntaxError) as error:
             raise StoreError(f"the store could not apply the change: {error}") from None
+        if self._journal is not None:
+            self._journal.append(Change(update=text))
+
+    def take_changes(self) -> list[Change]:
+        """The changes made since the last call, as the store took them (the writer's only)."""
+        if self._journal is None:
+            return []
+        changes, self._journal = self._journal, []
+        return changes
 
     def close(self) -> None:
         if self.path:
             del self._store
+
+
+@dataclass(frozen=True)
+class Change:
+    """One write as a store took it (an update, or quads as N-Quads), to replay on a copy."""
+
+    update: str | None = None
+    quads: bytes = b""
+
+    def apply_to(self, store: EmbeddedStore) -> None:
+        if self.update is not None:
+            store.update(self.update)
+        else:
+            store.add_all(ox.parse(self.quads, format=ox.RdfFormat.N_QUADS))
 
 
 def _dataset_options(dataset: Dataset) -> dict:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import pyoxigraph as ox
 from fastapi import Request
 
-from udsyn.runtime.pool import Job
+from udsyn.runtime.worker import Job
 from udsyn.sparql.grammar import Term
 
 PREFIXES = """PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>

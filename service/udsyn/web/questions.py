@@ -17,7 +17,7 @@ from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from udsyn.formats import GRAPH_FORMATS, RESULT_FORMATS, Format, by_name
 from udsyn.questions import LANGUAGES_QUERY, Parameter, Question, QuestionLibrary
-from udsyn.runtime.pool import Job
+from udsyn.runtime.worker import Job
 from udsyn.web.errors import answer_media_type, choose_format
 
 router = APIRouter(tags=["questions"])

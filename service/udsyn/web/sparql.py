@@ -20,7 +20,7 @@ from fastapi import APIRouter, Request, Response
 
 from udsyn.formats import GRAPH_FORMATS, RESULT_FORMATS, Format, by_name
 from udsyn.namespaces import VOCABULARIES
-from udsyn.runtime.pool import Job
+from udsyn.runtime.worker import Job
 from udsyn.web.errors import ProtocolError, answer_media_type, choose_format
 
 router = APIRouter(tags=["SPARQL"])

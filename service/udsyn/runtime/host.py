@@ -1,0 +1,216 @@
+"""The store's host: one process that holds a copy of the store in memory and forks the
+query workers from it.
+
+pyoxigraph answers from memory several times faster than from its on-disk database, so the
+service serves an on-disk store from a copy (``UDSYN_SERVE_FROM=memory``, the default). The
+host reads the store once at start, gives up the network, and then forks each query worker:
+a forked worker shares the copy's pages with the host and every other worker, so the copy is
+in memory once, however many workers there are, and replacing a worker that overran its time
+limit takes milliseconds. The disk stays the store of record: the service's one writer writes
+there first and then sends the host each change it made (:class:`~udsyn.store.Change`), which
+the host replays on its copy; workers forked before the change are retired (see ``pool.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing
+import os
+import pickle
+import select
+import signal
+import socket
+import struct
+import threading
+from collections.abc import Sequence
+
+from udsyn.config import Settings
+from udsyn.runtime import sandbox
+from udsyn.runtime.worker import (
+    HEADER,
+    PROCESS_NAME,
+    STATUSES,
+    read_exactly,
+    serve_jobs,
+    write_frame,
+)
+from udsyn.store import Change, EmbeddedStore, StoreError, StoreUnavailable
+
+_FORK, _APPLY = 0, 1
+_PID = struct.Struct("!i")
+
+
+class StoreHost:
+    """The service's side of the host process: start it, ask it for workers, send it changes."""
+
+    def __init__(self, settings: Settings, context: multiprocessing.context.BaseContext) -> None:
+        self.settings = settings
+        self._control, child_end = socket.socketpair()
+        self.process = context.Process(
+            target=host_main, args=(child_end, settings), daemon=True, name="udsyn-store-host"
+        )
+        self.process.start()
+        child_end.close()
+        self._lock = threading.Lock()  # one exchange at a time on the control socket
+        self.network_refused = ""
+
+    async def wait_ready(self) -> None:
+        """Wait until the host holds its copy of the store (about 30 s for 2 million quads)."""
+        status, message = await asyncio.to_thread(self._exchange, None, b"")
+        if status != "ready":
+            self.stop()
+            raise StoreUnavailable(message.decode() or "the store's host stopped while starting")
+        self.network_refused = message.decode()
+
+    async def fork_worker(self, channel: socket.socket) -> ForkedProcess:
+        """A new query worker forked from the host, answering on ``channel``."""
+        status, payload = await asyncio.to_thread(self._exchange, _FORK, b"", channel)
+        if status != "ok":
+            raise StoreUnavailable(f"the store's host could not start a worker: {payload.decode()}")
+        return ForkedProcess(_PID.unpack(payload)[0])
+
+    async def apply(self, changes: Sequence[Change]) -> None:
+        """Replay the writer's changes on the copy; new workers see them."""
+        payload = pickle.dumps(list(changes), protocol=pickle.HIGHEST_PROTOCOL)
+        status, message = await asyncio.to_thread(self._exchange, _APPLY, payload)
+        if status != "ok":
+            raise StoreError(f"the in-memory copy could not take the change: {message.decode()}")
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self._control.close()
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(timeout=5)
+
+    def _exchange(
+        self, command: int | None, payload: bytes, channel: socket.socket | None = None
+    ) -> tuple[str, bytes]:
+        """Send a command (with a socket to pass on, if any) and read the reply; with no
+        command, only read (the "ready" frame)."""
+        with self._lock:
+            try:
+                message = b"" if command is None else HEADER.pack(command, len(payload)) + payload
+                if channel is not None:
+                    socket.send_fds(self._control, [message], [channel.fileno()])
+                elif message:
+                    self._control.sendall(message)
+                return self._receive()
+            except OSError as error:
+                return "unavailable", f"the store's host is gone ({error})".encode()
+
+    def _receive(self) -> tuple[str, bytes]:
+        try:
+            status, size = HEADER.unpack(read_exactly(self._control, HEADER.size))
+            return STATUSES[status], read_exactly(self._control, size)
+        except (EOFError, OSError):
+            return "unavailable", b"the store's host stopped; the lines above say why"
+
+
+class ForkedProcess:
+    """A worker forked by the host (not this process's child), watched through a pidfd."""
+
+    exitcode = None  # its parent is the host, which reaps it
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        try:
+            self._pidfd: int | None = os.pidfd_open(pid)
+        except ProcessLookupError:  # it ended already
+            self._pidfd = None
+
+    def is_alive(self) -> bool:
+        if self._pidfd is None:
+            return False
+        readable, _, _ = select.select([self._pidfd], [], [], 0)
+        return not readable  # a pidfd turns readable when its process ends
+
+    def kill(self) -> None:
+        if self._pidfd is not None:
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._pidfd is not None:
+            select.select([self._pidfd], [], [], timeout)
+            os.close(self._pidfd)
+            self._pidfd = None
+
+
+# -- inside the host ------------------------------------------------------------------------
+
+
+def host_main(control: socket.socket, settings: Settings) -> None:
+    """The host's life: give up the network, copy the store into memory, serve commands."""
+    sandbox.name_process("udsyn-host")
+    refused = sandbox.isolate_network() or ""
+    try:
+        copy = _copy_of_store(settings)
+    except StoreError as error:
+        write_frame(control, "unavailable", str(error).encode())
+        return
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the system reaps ended workers
+    write_frame(control, "ready", refused.encode())
+    while True:
+        try:
+            command, payload, channel = _read_command(control)
+        except EOFError:
+            return  # the service has gone
+        if command == _FORK and channel is not None:
+            pid = _fork_worker(channel, copy, settings, control, refused)
+            channel.close()
+            write_frame(control, "ok", _PID.pack(pid))
+        elif command == _APPLY:
+            try:
+                for change in pickle.loads(payload):
+                    change.apply_to(copy)
+            except StoreError as error:
+                write_frame(control, "error", str(error).encode())
+                continue
+            write_frame(control, "ok", b"")
+
+
+def _copy_of_store(settings: Settings) -> EmbeddedStore:
+    disk = EmbeddedStore(settings.base_iri, settings.store_path, read_only=True)
+    copy = EmbeddedStore(settings.base_iri)
+    try:
+        copy.native.bulk_extend(disk.native.quads_for_pattern(None, None, None, None))
+    except OSError as error:
+        raise StoreUnavailable(f"cannot read the store at {settings.store_path}: {error}") from None
+    finally:
+        disk.close()
+    return copy
+
+
+def _read_command(control: socket.socket) -> tuple[int, bytes, socket.socket | None]:
+    """One command, with the socket passed along with it, if any."""
+    header, fds, _flags, _address = socket.recv_fds(control, HEADER.size, 1)
+    if not header:
+        raise EOFError
+    header += read_exactly(control, HEADER.size - len(header))
+    command, size = HEADER.unpack(header)
+    channel = socket.socket(fileno=fds[0]) if fds else None
+    return command, read_exactly(control, size), channel
+
+
+def _fork_worker(
+    channel: socket.socket,
+    copy: EmbeddedStore,
+    settings: Settings,
+    control: socket.socket,
+    refused: str,
+) -> int:
+    """Fork a worker that answers jobs on ``channel`` from the copy; its pid."""
+    pid = os.fork()
+    if pid:
+        return pid
+    try:  # the worker: it must never return into the host's loop
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        sandbox.name_process(PROCESS_NAME)
+        control.close()
+        sandbox.limit_memory(settings.query_memory_mb, beyond_current=True)
+        write_frame(channel, "ready", refused.encode())
+        sandbox.run_with_large_stack(lambda: serve_jobs(channel, copy, settings, reopen=False))
+    finally:
+        os._exit(0)

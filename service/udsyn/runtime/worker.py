@@ -1,0 +1,189 @@
+"""Inside a query worker: jobs in, answers out, over one socket.
+
+A worker gets jobs as length-prefixed pickles and sends frames back: a status byte and a
+4-byte length, then the payload. It parses each query itself, so the service's time limit
+covers the parse. Workers are started two ways (see ``pool.py``): spawned, each opening the
+store read-only (a remote server, or ``UDSYN_SERVE_FROM=disk``), or forked by the store's
+host from its copy in memory (``host.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import socket
+import struct
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from udsyn.config import Settings
+from udsyn.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS, by_name
+from udsyn.runtime import sandbox
+from udsyn.sparql.grammar import Term
+from udsyn.store import Dataset, QueryFailed, Store, StoreError, StoreUnavailable, open_store
+
+_ALL_FORMATS = RESULT_FORMATS + GRAPH_FORMATS + DATASET_FORMATS
+PROCESS_NAME = "udsyn-query"  # what `ps -o comm` shows for a query worker
+
+
+@dataclass(frozen=True)
+class Job:
+    """One query for a worker.
+
+    ``format`` names the answer format for SELECT and ASK, ``graph_format`` the one for
+    CONSTRUCT and DESCRIBE (the worker learns the form from its parse); a ``None`` format
+    means none the client accepts fits that form, and ``refusal`` says so. ``bindings`` give
+    variables their values.
+    """
+
+    text: str
+    format: str | None
+    graph_format: str | None = None
+    default_graphs: Sequence[str] = ()
+    named_graphs: Sequence[str] = ()
+    max_rows: int | None = None
+    bindings: tuple[tuple[str, Term], ...] = ()
+    refusal: str = ""
+    stream: bool = False
+    generation: int = 0  # the store's generation the answer must reflect (see writer.py)
+
+    @property
+    def digest(self) -> bytes:
+        """A fixed-size key for the job, whatever the length of its text."""
+        return digest_of(self.frame)
+
+    @property
+    def frame(self) -> bytes:
+        """The job as it travels to a worker: its length, then its pickle."""
+        body = pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
+        return struct.pack("!I", len(body)) + body
+
+
+def digest_of(frame: bytes) -> bytes:
+    """The 16-byte key of a job's frame (:attr:`Job.frame`)."""
+    return hashlib.blake2b(frame, digest_size=16).digest()
+
+
+CHUNK = 1 << 16
+
+# Frames on a worker's socket: a status byte and a 4-byte length, then the payload.
+HEADER = struct.Struct("!BI")
+STATUSES = ("ok", "failed", "unavailable", "error", "ready", "chunk", "unacceptable", "memory")
+
+
+def write_frame(channel: socket.socket, status: str, payload: bytes) -> None:
+    channel.sendall(HEADER.pack(STATUSES.index(status), len(payload)) + payload)
+
+
+def read_exactly(channel: socket.socket, size: int) -> bytes:
+    chunks = bytearray()
+    while len(chunks) < size:
+        chunk = channel.recv(size - len(chunks))
+        if not chunk:
+            raise EOFError
+        chunks += chunk
+    return bytes(chunks)
+
+
+def spawned_worker_main(channel: socket.socket, settings: Settings) -> None:
+    """A spawned worker's life: give up the network, open the store, answer jobs.
+
+    The "ready" frame carries why the network could not be given up ("" when it was).
+    """
+    sandbox.name_process(PROCESS_NAME)
+    refused = sandbox.isolate_network() if settings.remote is None else "it talks to a server"
+    sandbox.limit_memory(settings.query_memory_mb)
+    try:
+        store = open_store(settings, read_only=True)
+    except StoreError as error:
+        write_frame(channel, "unavailable", str(error).encode())
+        return
+    write_frame(channel, "ready", (refused or "").encode())
+    reopen = settings.remote is None  # a read-only handle is a snapshot; a server is not
+    sandbox.run_with_large_stack(lambda: serve_jobs(channel, store, settings, reopen=reopen))
+
+
+def serve_jobs(channel: socket.socket, store: Store, settings: Settings, *, reopen: bool) -> None:
+    """Answer jobs until the service closes the socket.
+
+    With ``reopen``, a job from a newer generation of the store (it was written since this
+    handle was opened) makes the worker open a new read-only handle first.
+    """
+    generation = 0
+    while True:
+        try:
+            (size,) = struct.unpack("!I", read_exactly(channel, 4))
+            job: Job = pickle.loads(read_exactly(channel, size))
+        except EOFError:
+            return
+        if reopen and job.generation != generation:
+            reopened = _reopen(settings)
+            if reopened is None:
+                write_frame(channel, "unavailable", b"the store is being changed; try again")
+                continue
+            store.close()
+            store, generation = reopened, job.generation
+        status, payload = _answer(store, job, channel)
+        write_frame(channel, status, payload if isinstance(payload, bytes) else payload.encode())
+
+
+def _reopen(settings: Settings, attempts: int = 20) -> Store | None:
+    """A new read-only handle; opening can fail while the writer's compaction moves files."""
+    for _ in range(attempts):
+        try:
+            return open_store(settings, read_only=True)
+        except StoreError:
+            time.sleep(0.05)
+    return None
+
+
+class _ChunkWriter:
+    """A file-like object that sends what is written as "chunk" frames of about 64 KiB."""
+
+    def __init__(self, channel: socket.socket) -> None:
+        self.channel = channel
+        self.buffer = bytearray()
+
+    def write(self, data: bytes) -> int:
+        self.buffer += data
+        if len(self.buffer) >= CHUNK:
+            self.flush()
+        return len(data)
+
+    def flush(self) -> None:
+        if self.buffer:
+            write_frame(self.channel, "chunk", bytes(self.buffer))
+            self.buffer.clear()
+
+
+def _answer(store: Store, job: Job, channel: socket.socket) -> tuple[str, bytes | str]:
+    """Answer a job: whole ("ok": the format's name, a newline, the answer) or streamed
+    ("chunk"s, then "ok")."""
+    try:
+        info = store.check(job.text)
+        name = job.graph_format if info.returns_graph else job.format
+        if name is None:
+            return "unacceptable", job.refusal or f"no answer format fits a {info.form} query"
+        answer_format = by_name(name, _ALL_FORMATS)
+        dataset = Dataset(tuple(job.default_graphs), tuple(job.named_graphs))
+        bindings = dict(job.bindings)
+        if job.stream:
+            writer = _ChunkWriter(channel)
+            store.write_answer(job.text, answer_format, writer, dataset, bindings=bindings)
+            writer.flush()
+            return "ok", b""
+        body = store.query(
+            job.text, answer_format, dataset, max_rows=job.max_rows, bindings=bindings
+        )
+        return "ok", name.encode() + b"\n" + body
+    except QueryFailed as error:
+        return "failed", str(error)
+    except StoreUnavailable as error:
+        return "unavailable", str(error)
+    except StoreError as error:
+        return "error", str(error)
+    except MemoryError:
+        return "memory", "the query needed more memory than a query may use"
+    except Exception as error:  # a worker must answer, whatever happened
+        return "error", f"the query failed: {type(error).__name__}: {error}"
