@@ -121,7 +121,7 @@ class RemoteStore(Store):
                     output.write(chunk)
                 return
             try:
-                answer = _parse_answer(response, sent_format, profile)
+                answer = _parse_answer(response, sent_format, profile, _is_distinct(text))
                 write_answer(answer, answer_format, output, max_rows)
             except TooManyRows as error:
                 raise QueryFailed(str(error)) from None
@@ -601,6 +601,15 @@ def _refuse_unfaithful(text: str, profile: ServerProfile) -> None:
     )
 
 
+def _is_distinct(text: str) -> bool:
+    """Whether the query is ``SELECT DISTINCT`` (or ``REDUCED``) at its top level."""
+    for query in parse_tree(text).root_node.children:
+        for clause in query.children:
+            if clause.type == "select_clause":
+                return any(child.type in ("DISTINCT", "REDUCED") for child in clause.children)
+    return False
+
+
 def _rewrites_answers(profile: ServerProfile) -> bool:
     """Whether the server's answers are read and checked before they are passed on."""
     return bool(profile.blank_node_prefix or profile.lossy_datatypes)
@@ -615,17 +624,29 @@ def _refuse_cut_answers(headers: Mapping[str, str], url: str) -> None:
 
 
 def _parse_answer(
-    response: BinaryIO, sent_format: Format, profile: ServerProfile
+    response: BinaryIO, sent_format: Format, profile: ServerProfile, distinct: bool = False
 ) -> ox.QuerySolutions | ox.QueryBoolean | Iterator[ox.Triple]:
+    """The answer as pyoxigraph reads it, mended and checked as the profile says; with
+    ``distinct`` (a ``SELECT DISTINCT`` or ``REDUCED``), repeated rows left out."""
     if sent_format.is_rdf:
         triples = (quad.triple for quad in ox.parse(response, format=sent_format.native))
-        return _checked_triples(triples, profile) if profile.lossy_datatypes else triples
+        return _checked_triples(triples, profile) if _rewrites_answers(profile) else triples
     if not _rewrites_answers(profile):
         return ox.parse_query_results(response, format=sent_format.native)
     document = json.loads(response.read().decode("utf-8"))
-    for row in document.get("results", {}).get("bindings", []):
+    rows = document.get("results", {}).get("bindings", [])
+    for row in rows:
         for value in row.values():
             _mend_term(value, profile)
+    if distinct and profile.distinct_in_client:
+        seen: set[str] = set()
+        unique = []
+        for row in rows:
+            key = json.dumps(row, sort_keys=True)
+            if key not in seen:
+                seen.add(key)
+                unique.append(row)
+        document["results"]["bindings"] = unique
     data = json.dumps(document).encode("utf-8")
     return ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)
 
@@ -641,7 +662,12 @@ def _mend_term(value: dict[str, Any], profile: ServerProfile) -> None:
 
 
 def _checked_triples(triples: Iterable[ox.Triple], profile: ServerProfile) -> Iterator[ox.Triple]:
+    """The triples once each (a graph is a set), a literal the server changed refused."""
+    seen: set[ox.Triple] = set()
     for triple in triples:
+        if triple in seen:
+            continue
+        seen.add(triple)
         term = triple.object
         if isinstance(term, ox.Literal) and term.datatype.value in profile.lossy_datatypes:
             raise QueryFailed(_lossy(term.datatype.value, profile))
