@@ -99,7 +99,6 @@ VIRTUOSO = ServerProfile(
     distinct_in_client=True,
     # Compared with the embedded store on the shipped graph (tests/test_virtuoso.py).
     unfaithful_questions={
-        "Everything about one resource": "a fact's literal value comes back unbound",
         "Everything connected to a focus area, with the link followed": (
             "a link through an inverse property path is missed"
         ),
