@@ -11,6 +11,10 @@ For every generated graph size the same N-Triples file is loaded into
   ``oxigraph serve --union-default-graph`` on loopback, loaded with one ``INSERT DATA``;
 * **rdflib**: ``Graph().parse`` and ``Graph.query(...).serialize(format="json")``.
 
+``--servers`` measures the SPARQL servers instead: the embedded store, ``oxigraph serve`` and
+OpenLink Virtuoso (Debian's ``virtuoso-t``, its own database in ``benchmarks/work``, on
+loopback ports), each through udsyn (``add_all`` to load, ``Store.query`` to ask).
+
 Every query run is timed wall-clock; the table shows medians. A run that exceeds its time
 budget is stopped (rdflib is pure Python, so a ``SIGALRM`` interrupts it) and reported as
 ``> N s``. The results go to stdout and into ``benchmarks/README.md`` between markers.
@@ -23,6 +27,7 @@ import gc
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -36,6 +41,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from typing import ClassVar
 
 import pyoxigraph as ox
 import rdflib
@@ -58,6 +64,9 @@ HERE = Path(__file__).resolve().parent
 WORK = HERE / "work"
 README = HERE / "README.md"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
+SERVERS_START, SERVERS_END = "<!-- servers:start -->", "<!-- servers:end -->"
+SERVERS = ("embedded", "oxigraph", "virtuoso")
+VIRTUOSO_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
 BASE = "https://w3id.org/udsyn/"
 JSON = by_name("json", RESULT_FORMATS)
 OXIGRAPH = str(Path(sys.executable).parent / "oxigraph")
@@ -308,6 +317,72 @@ class Remote:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+class Virtuoso:
+    """Debian's Virtuoso on a new database in ``folder``, on free loopback ports, reached
+    through RemoteStore (profile detected), with the settings its README section names."""
+
+    SETTINGS: ClassVar[dict[str, str]] = {
+        "ResultSetMaxRows": "1000000",
+        "MaxQueryCostEstimationTime": "0",
+        "MaxQueryExecutionTime": "1800",
+        "NumberOfBuffers": "340000",  # about 2.6 GB, for 100,000 agreements
+        "MaxDirtyBuffers": "250000",
+    }
+
+    def __init__(self, folder: Path) -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        self.folder = folder
+        sql, http = free_port(), free_port()
+        ini = folder / "virtuoso.ini"
+        ini.write_text(virtuoso_ini(folder, sql, http, self.SETTINGS), encoding="utf-8")
+        self.process = subprocess.Popen(
+            ["virtuoso-t", "+foreground", "+configfile", str(ini)],
+            cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{http}"
+        wait_until_answering(f"{url}/sparql?query=ASK%7B%7D", self.process, seconds=120)
+        subprocess.run(
+            ["isql-vt", f"127.0.0.1:{sql}", "dba", "dba", 'exec=GRANT SPARQL_UPDATE TO "SPARQL";'],
+            check=True, capture_output=True, timeout=60,
+        )  # fmt: skip
+        endpoint = RemoteEndpoint(f"{url}/sparql", f"{url}/sparql", timeout=1800)
+        self.store = RemoteStore(BASE, endpoint)
+
+    def load(self, path: Path) -> tuple[float, int]:
+        """Seconds to load ``path`` with one ``add_all``, and how many requests carried data."""
+        started = time.perf_counter()
+        quads = self.store.add_all(read_all(collect_sources([path]), BASE))
+        return time.perf_counter() - started, -(-quads // self.store.batch)
+
+    def query(self, text: str) -> bytes:
+        return self.store.query(text, JSON)
+
+    def close(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def virtuoso_ini(folder: Path, sql_port: int, http_port: int, settings: dict[str, str]) -> str:
+    """Debian's virtuoso.ini with the database in ``folder``, loopback ports and ``settings``."""
+    lines, section = [], ""
+    for line in VIRTUOSO_INI.read_text(encoding="utf-8").splitlines():
+        heading = re.match(r"\s*\[(.+)\]", line)
+        section = heading.group(1) if heading else section
+        key = line.split("=", 1)[0].strip()
+        if key == "ServerPort":
+            line = f"ServerPort = 127.0.0.1:{sql_port if section == 'Parameters' else http_port}"
+        elif key in settings and section in ("Parameters", "SPARQL"):
+            line = f"{key} = {settings[key]}"
+        lines.append(line.replace("/var/lib/virtuoso-opensource-7/db/", f"{folder}/"))
+    return "\n".join(lines) + "\n"
+
+
 class Rdflib:
     """A plain in-memory rdflib Graph."""
 
@@ -335,7 +410,7 @@ def wait_until_answering(url: str, process: subprocess.Popen, seconds: float = 3
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"oxigraph serve exited with code {process.returncode}")
+            raise RuntimeError(f"{process.args[0]} exited with code {process.returncode}")
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
@@ -395,6 +470,93 @@ def bench_size(
     return result
 
 
+@dataclass
+class ServersResult:
+    """Loads and query timings on the embedded store and the two servers, on one graph."""
+
+    agreements: int
+    triples: int
+    loads: dict[str, float] = field(default_factory=dict)
+    requests: dict[str, int] = field(default_factory=dict)
+    queries: dict[str, dict[str, Timing]] = field(default_factory=dict)
+
+
+def bench_servers(
+    path: Path, agreements: int, triples: int, queries: list[Query], plan: Plan
+) -> ServersResult:
+    """Load ``path`` into the embedded store, oxigraph serve and Virtuoso; time the queries."""
+    result = ServersResult(agreements, triples)
+    say(f"\n== servers: {agreements:,} agreements ({triples:,} triples) ==")
+    stores: dict[str, Embedded | Remote | Virtuoso] = {}
+    try:
+        stores["embedded"] = Embedded(WORK / f"embedded-{agreements}")
+        result.loads["embedded"] = stores["embedded"].load(path)
+        for name, kind in (("oxigraph", Remote), ("virtuoso", Virtuoso)):
+            stores[name] = kind(WORK / f"{name}-{agreements}")
+            result.loads[name], result.requests[name] = stores[name].load(path)  # type: ignore[misc]
+        for name in SERVERS:
+            say(f"load {name}: {seconds_text(result.loads[name])}")
+        for query in queries:
+            t = query.text
+            result.queries[query.key] = measure({
+                "embedded": (lambda t=t: stores["embedded"].udsyn(t), plan),  # type: ignore[union-attr]
+                "oxigraph": (lambda t=t: stores["oxigraph"].query(t), plan),  # type: ignore[union-attr]
+                "virtuoso": (lambda t=t: stores["virtuoso"].query(t), plan),  # type: ignore[union-attr]
+            })  # fmt: skip
+            for name in SERVERS:
+                say_query(name, query, result.queries[query.key][name])
+    finally:
+        for store in stores.values():
+            store.close()
+    return result
+
+
+def servers_report(results: list[ServersResult], queries: list[Query], runs: int) -> str:
+    """The Markdown between the servers markers: loads and queries, with the ratios."""
+    lines = [
+        *machine(),
+        "",
+        "**Load** (one `add_all` each; seconds from reading the file to the data committed):",
+        "",
+        "| agreements | triples | embedded | oxigraph serve | Virtuoso | Virtuoso/embedded "
+        "| Virtuoso/oxigraph |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for result in results:
+        loads = result.loads
+        lines.append(
+            f"| {result.agreements:,} | {result.triples:,} | {seconds_text(loads['embedded'])} "
+            f"| {seconds_text(loads['oxigraph'])} ({requests(result.requests['oxigraph'])}) "
+            f"| {seconds_text(loads['virtuoso'])} ({requests(result.requests['virtuoso'])}) "
+            f"| {ratio(loads['virtuoso'], loads['embedded'])} "
+            f"| {ratio(loads['virtuoso'], loads['oxigraph'])} |"
+        )
+    lines += [
+        "",
+        f"**Queries** (wall-clock median of {runs} runs, SPARQL JSON answer included):",
+        "",
+        "| agreements | query | rows | embedded | oxigraph serve | Virtuoso | Virtuoso/embedded "
+        "| Virtuoso/oxigraph |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for result in results:
+        for query in queries:
+            timings = result.queries[query.key]
+            lines.append(servers_line(result.agreements, query.key, rows_cell(timings), timings))
+        totals = {name: mix(result, name) for name in SERVERS}  # type: ignore[arg-type]
+        lines.append(servers_line(result.agreements, "**query mix (sum)**", "", totals))
+    return "\n".join(lines)
+
+
+def servers_line(agreements: int, key: str, rows: str, timings: dict[str, Timing]) -> str:
+    cells = " | ".join(timings[name].cell() for name in SERVERS)
+    return (
+        f"| {agreements:,} | {key} | {rows} | {cells} "
+        f"| {ratio(timings['virtuoso'], timings['embedded'])} "
+        f"| {ratio(timings['virtuoso'], timings['oxigraph'])} |"
+    )
+
+
 def parse_overheads(queries: list[Query], repeat: int = 20) -> dict[str, dict[str, float]]:
     """Per query: udsyn's query check, and rdflib's query parsing, each alone (median)."""
     found: dict[str, dict[str, float]] = {}
@@ -439,7 +601,7 @@ def rows_cell(timings: dict[str, Timing]) -> str:
     return " / ".join(f"{name} {count}" for name, count in counts.items()) + " (MISMATCH)"
 
 
-def mix(result: SizeResult, backend: str) -> Timing:
+def mix(result: SizeResult | ServersResult, backend: str) -> Timing:
     """The whole query mix: the sum of the medians (a lower bound if a run hit its budget)."""
     timings = [result.queries[key][backend] for key in result.queries]
     total = Timing(runs=[sum(t.median or t.budget or 0.0 for t in timings)])
@@ -617,6 +779,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("sizes", nargs="*", type=int, default=[1_000, 10_000, 100_000])
     parser.add_argument("--runs", type=int, default=5, help="query runs per store (median)")
     parser.add_argument("--no-readme", action="store_true", help="print only")
+    parser.add_argument("--servers", action="store_true",
+                        help="the embedded store, oxigraph serve and Virtuoso instead")  # fmt: skip
     args = parser.parse_args(argv)
     files = []
     for agreements in args.sizes:
@@ -624,8 +788,29 @@ def main(argv: list[str] | None = None) -> int:
         triples = write(agreements, path)
         say(f"{path}: {agreements:,} agreements, {triples:,} triples")
         files.append((agreements, path, triples))
-    run(files, args.runs, None if args.no_readme else README)
+    if args.servers:
+        run_servers(files, args.runs, None if args.no_readme else README)
+    else:
+        run(files, args.runs, None if args.no_readme else README)
     return 0
+
+
+def run_servers(files: list[tuple[int, Path, int]], runs: int, readme: Path | None) -> str:
+    """The servers benchmark on every ``(agreements, file, triples)``; returns the report."""
+    from generate import middle_agreement
+
+    WORK.mkdir(parents=True, exist_ok=True)
+    results = []
+    for agreements, path, triples in files:
+        queries = analyst_queries(middle_agreement(agreements))
+        results.append(bench_servers(path, agreements, triples, queries, Plan(runs=runs)))
+        gc.collect()
+    table = servers_report(results, analyst_queries(middle_agreement(files[-1][0])), runs)
+    say("\n" + table)
+    if readme is not None:
+        write_between(readme, SERVERS_START, SERVERS_END, table + "\n")
+        say(f"\nwritten to {readme}")
+    return table
 
 
 if __name__ == "__main__":
