@@ -297,3 +297,10 @@ def test_the_profile_is_configured_or_refused_with_the_known_ones() -> None:
         load_settings({"UDSYN_ENDPOINT": "http://x/", "UDSYN_ENDPOINT_PROFILE": "virtuosi"})
     with pytest.raises(ConfigError, match="known: basic, digest"):
         load_settings({"UDSYN_ENDPOINT": "http://x/", "UDSYN_ENDPOINT_AUTH": "ntlm"})
+
+
+def test_the_servers_words_keep_their_letters(virtuoso: RemoteStore) -> None:
+    with pytest.raises(StoreError) as refused:
+        virtuoso.update(f"ADD <{EX}Brașov> TO DEFAULT")  # Virtuoso has no default graph
+    assert f"<{EX}Brașov>" in str(refused.value)
+    assert "Traceback" not in str(refused.value)
