@@ -160,3 +160,19 @@ def test_an_answer_echoes_every_parameter_used_defaults_included(service: Runnin
     body = get(service, "/questions/focus-areas", params={"lang": "da"}).json()
     assert body["parameters"] == {p.name: p.default for p in question.parameters} | {"lang": "da"}
     assert body["defaults_used"] == [p.name for p in question.parameters if p.name != "lang"]
+
+
+def test_questions_let_browser_clients_in_and_answer_only_get(service: RunningService) -> None:
+    url = f"{service.url}/questions/decisions"
+    preflight = httpx.options(
+        url, headers={"Origin": "http://example.org", "Access-Control-Request-Method": "GET"}
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    simple = httpx.get(url, headers={"Origin": "http://example.org"})
+    assert simple.status_code == 200
+    assert simple.headers["access-control-allow-origin"] == "*"
+    refused = httpx.post(url)
+    assert refused.status_code == 405 and refused.headers["allow"] == "GET"
+    # the query text is served beside the lean path, by the listing's application
+    assert httpx.get(f"{url}.rq").headers["content-type"].startswith("application/sparql-query")

@@ -25,7 +25,14 @@ from typing import Protocol
 from udsyn.config import Settings
 from udsyn.formats import NotAcceptable
 from udsyn.runtime.host import StoreHost
-from udsyn.runtime.worker import HEADER, STATUSES, Job, digest_of, spawned_worker_main
+from udsyn.runtime.worker import (
+    HEADER,
+    STATUSES,
+    Job,
+    digest_of,
+    job_frame,
+    spawned_worker_main,
+)
 from udsyn.store import Change, QueryFailed, StoreError, StoreUnavailable
 
 log = logging.getLogger("udsyn")
@@ -114,7 +121,8 @@ class _Worker:
         self.network_refused = message.decode()
 
     async def exchange(self, frame: bytes) -> tuple[str, bytes]:
-        """Send a job's frame (:attr:`Job.frame`) and wait for the first answer frame."""
+        """Send a job's frame (:func:`~udsyn.runtime.worker.job_frame`) and wait for the
+        first answer frame."""
         assert self.writer is not None
         self.writer.write(frame)
         return await self.receive()
@@ -247,8 +255,8 @@ class WorkerPool:
         A worker found dead (it died while idle, or during this job) is replaced and the job
         is tried once more on another; a job that stops two workers is refused.
         """
-        frame = replace(job, generation=self.generation).frame
-        key = digest_of(frame) if cached and self._cache is not None else None
+        pickled = job.pickled()
+        key = digest_of(pickled) if cached and self._cache is not None else None
         if key is not None:
             remembered = self._cache.get(key)
             if remembered is not None:
@@ -259,7 +267,7 @@ class WorkerPool:
             try:
                 with self._supervising(worker, limit):
                     async with asyncio.timeout(limit):
-                        status, payload = await worker.exchange(frame)
+                        status, payload = await worker.exchange(job_frame(pickled, self.generation))
             except _WorkerDied:
                 if attempt == 1:
                     continue
@@ -294,13 +302,13 @@ class WorkerPool:
         (the client left) has its worker replaced, which stops the query.
         """
         limit = self.settings.query_timeout if timeout is None else timeout
-        streaming = replace(job, stream=True, generation=self.generation).frame
+        streaming = replace(job, stream=True).pickled()
         worker = await self._acquire(limit)
         finished = False
         try:
             with self._supervising(worker, limit):
                 async with asyncio.timeout(limit):
-                    status, payload = await worker.exchange(streaming)
+                    status, payload = await worker.exchange(job_frame(streaming, self.generation))
                 while status == "chunk":
                     yield payload
                     async with asyncio.timeout(limit):
@@ -320,6 +328,12 @@ class WorkerPool:
         """An idle worker that is alive and sees the store as it is now; dead ones found on
         the way are replaced, and one forked from an older copy gives way to a new one."""
         assert self._idle is not None, "the pool has not been started"
+        if not self._idle.empty():  # the usual case, without a timer
+            worker = self._idle.get_nowait()
+            current = self._host is None or worker.generation == self.generation
+            if current and worker.process.is_alive():
+                return worker
+            self._idle.put_nowait(worker)  # stale or dead: dealt with below
         try:
             async with asyncio.timeout(limit):
                 while True:

@@ -46,29 +46,37 @@ class Job:
     bindings: tuple[tuple[str, Term], ...] = ()
     refusal: str = ""
     stream: bool = False
-    generation: int = 0  # the store's generation the answer must reflect (see writer.py)
 
     @property
     def digest(self) -> bytes:
         """A fixed-size key for the job, whatever the length of its text."""
-        return digest_of(self.frame)
+        return digest_of(self.pickled())
 
-    @property
-    def frame(self) -> bytes:
-        """The job as it travels to a worker: its length, then its pickle."""
-        body = pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
-        return struct.pack("!I", len(body)) + body
+    def pickled(self) -> bytes:
+        """The job's fields, pickled as a tuple (several times cheaper than the object)."""
+        return pickle.dumps(tuple(self.__dict__.values()), protocol=pickle.HIGHEST_PROTOCOL)
+
+    @classmethod
+    def unpickled(cls, data: bytes) -> Job:
+        return cls(*pickle.loads(data))
 
 
-def digest_of(frame: bytes) -> bytes:
-    """The 16-byte key of a job's frame (:attr:`Job.frame`)."""
-    return hashlib.blake2b(frame, digest_size=16).digest()
+def job_frame(pickled_job: bytes, generation: int) -> bytes:
+    """A job as it travels to a worker: the store's generation the answer must reflect (see
+    ``writer.py``), the job's length, then the job."""
+    return JOB_HEADER.pack(generation, len(pickled_job)) + pickled_job
+
+
+def digest_of(pickled_job: bytes) -> bytes:
+    """The 16-byte key of a job (:meth:`Job.pickled`)."""
+    return hashlib.blake2b(pickled_job, digest_size=16).digest()
 
 
 CHUNK = 1 << 16
 
-# Frames on a worker's socket: a status byte and a 4-byte length, then the payload.
+# Frames from a worker: a status byte and a 4-byte length, then the payload.
 HEADER = struct.Struct("!BI")
+JOB_HEADER = struct.Struct("!II")
 STATUSES = ("ok", "failed", "unavailable", "error", "ready", "chunk", "unacceptable", "memory")
 
 
@@ -110,20 +118,21 @@ def serve_jobs(channel: socket.socket, store: Store, settings: Settings, *, reop
     With ``reopen``, a job from a newer generation of the store (it was written since this
     handle was opened) makes the worker open a new read-only handle first.
     """
-    generation = 0
+    seen = 0
+    jobs = channel.makefile("rb")  # one read for a job's header and body
     while True:
-        try:
-            (size,) = struct.unpack("!I", read_exactly(channel, 4))
-            job: Job = pickle.loads(read_exactly(channel, size))
-        except EOFError:
+        header = jobs.read(JOB_HEADER.size)
+        if len(header) < JOB_HEADER.size:
             return
-        if reopen and job.generation != generation:
+        generation, size = JOB_HEADER.unpack(header)
+        job = Job.unpickled(jobs.read(size))
+        if reopen and generation != seen:
             reopened = _reopen(settings)
             if reopened is None:
                 write_frame(channel, "unavailable", b"the store is being changed; try again")
                 continue
             store.close()
-            store, generation = reopened, job.generation
+            store, seen = reopened, generation
         status, payload = _answer(store, job, channel)
         write_frame(channel, status, payload if isinstance(payload, bytes) else payload.encode())
 

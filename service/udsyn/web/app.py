@@ -10,6 +10,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.datastructures import State
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from udsyn import __version__
 from udsyn.config import Settings
@@ -17,7 +19,7 @@ from udsyn.questions import shipped_questions
 from udsyn.runtime.pool import WorkerPool
 from udsyn.runtime.writer import Writer
 from udsyn.web import catalog, docs, page, questions, records, resources, shapes, sparql, start
-from udsyn.web.errors import install_error_handlers
+from udsyn.web.errors import CORS, install_error_handlers
 
 DESCRIPTION = """
 A knowledge graph of regional international relations: partner regions, offices abroad,
@@ -42,7 +44,30 @@ service description at `GET /sparql` lists them.
 """
 
 
-def create_app(settings: Settings) -> FastAPI:
+class Service:
+    """udsyn's ASGI application: the hot paths (``/sparql`` and ``/questions/{name}``) on
+    lean applications of their own; everything else, and the lifespan that starts the
+    workers, through FastAPI (``api``)."""
+
+    def __init__(self, api: FastAPI, sparql_app: ASGIApp, questions_app: ASGIApp) -> None:
+        self.api = api
+        self.sparql = sparql_app
+        self.questions = questions_app
+
+    @property
+    def state(self) -> State:
+        return self.api.state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            if scope["path"] == "/sparql":
+                return await self.sparql(scope, receive, send)
+            if questions.is_question_path(scope["path"]):
+                return await self.questions(scope, receive, send)
+        await self.api(scope, receive, send)
+
+
+def create_app(settings: Settings) -> Service:
     """The application for a store described by ``settings`` (already loaded)."""
     _log_changes()
     pool = WorkerPool(settings)
@@ -70,25 +95,14 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.pool = pool
     app.state.writer = writer
     app.state.questions = shipped_questions()
-    app.state.languages = None
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=["*"],
-        allow_methods=["GET", "HEAD", "POST", "DELETE"],
-        allow_headers=["Accept", "Content-Type", "Authorization", "Range", "If-None-Match",
-                       "If-Range"],
-        expose_headers=["Content-Type", "Link", "ETag", "Last-Modified", "Content-Range",
-                        "Content-Length"],
-    )
+    app.add_middleware(CORSMiddleware, **CORS)
     install_error_handlers(app)
     resources.install(app)
     app.include_router(start.router)
     app.include_router(shapes.router)
-    app.include_router(sparql.router)
     app.include_router(questions.router)
     app.include_router(records.router)
     app.include_router(catalog.router)
-    questions.add_question_routes(app, app.state.questions)
     page.install(app)
     docs.install(app)
 
@@ -108,7 +122,19 @@ def create_app(settings: Settings) -> FastAPI:
             "workers_network_isolated": state.network_isolated,
         }
 
-    return app
+    def openapi() -> dict:
+        schema = FastAPI.openapi(app)
+        schema["paths"].setdefault("/sparql", sparql.OPENAPI_PATH)
+        for path, item in questions.openapi_paths(app.state.questions).items():
+            schema["paths"].setdefault(path, item)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return Service(
+        app,
+        sparql.sparql_endpoint(settings, pool),
+        questions.question_endpoint(settings, pool, app.state.questions),
+    )
 
 
 def where_the_data_lives(settings: Settings) -> str:

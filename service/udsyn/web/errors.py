@@ -21,6 +21,18 @@ class ProtocolError(Exception):
         super().__init__(message)
 
 
+# Cross-origin use: any page may query the service and read what it answers.
+CORS = {
+    "allow_origins": ["*"],
+    "allow_methods": ["GET", "HEAD", "POST", "DELETE"],
+    "allow_headers": [
+        "Accept", "Content-Type", "Authorization", "Range", "If-None-Match", "If-Range"
+    ],
+    "expose_headers": [
+        "Content-Type", "Link", "ETag", "Last-Modified", "Content-Range", "Content-Length"
+    ],
+}  # fmt: skip
+
 _STATUS_BY_ERROR: tuple[tuple[type[StoreError], int], ...] = (
     (QueryFailed, 400),
     (QueryTimeout, 503),
@@ -51,32 +63,35 @@ def answer_media_type(chosen: Format) -> str:
     return f"{chosen.media_type}; charset=utf-8" if textual else chosen.media_type
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Answer every expected failure with its status and message, never a traceback."""
-
-    @app.exception_handler(ProtocolError)
-    async def protocol_error(_request: Request, error: ProtocolError) -> Response:
+def error_response(error: Exception) -> Response | None:
+    """The answer to one of the service's expected failures; ``None`` for anything else."""
+    if isinstance(error, ProtocolError):
         return PlainTextResponse(error.message + "\n", status_code=error.status)
-
-    @app.exception_handler(StoreError)
-    async def store_error(_request: Request, error: StoreError) -> Response:
+    if isinstance(error, StoreError):
         status = next(code for kind, code in _STATUS_BY_ERROR if isinstance(error, kind))
         headers = {"Retry-After": "5"} if isinstance(error, ServiceBusy) else None
         return PlainTextResponse(str(error) + "\n", status_code=status, headers=headers)
-
-    @app.exception_handler(NotAcceptable)
-    async def not_acceptable(_request: Request, error: NotAcceptable) -> Response:
+    if isinstance(error, NotAcceptable):
         return PlainTextResponse(str(error) + "\n", status_code=406)
-
-    @app.exception_handler(ClientDisconnect)
-    async def client_left(_request: Request, _error: ClientDisconnect) -> Response:
+    if isinstance(error, ClientDisconnect):
         return Response(status_code=400)  # nobody is there to read it; nothing to log
-
-    @app.exception_handler(ParameterError)
-    async def parameter_error(_request: Request, error: ParameterError) -> Response:
+    if isinstance(error, ParameterError):
         detail = [{"loc": ["query", error.parameter], "msg": str(error), "type": "value_error"}]
         return JSONResponse({"detail": detail}, status_code=422)
-
-    @app.exception_handler(QuestionError)
-    async def question_error(_request: Request, error: QuestionError) -> Response:
+    if isinstance(error, QuestionError):
         return JSONResponse({"detail": str(error)}, status_code=404)
+    return None
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Answer every expected failure with its status and message, never a traceback."""
+
+    async def handler(_request: Request, error: Exception) -> Response:
+        response = error_response(error)
+        assert response is not None  # installed only for the kinds error_response knows
+        return response
+
+    for kind in (
+        ProtocolError, StoreError, NotAcceptable, ClientDisconnect, ParameterError, QuestionError
+    ):  # fmt: skip
+        app.add_exception_handler(kind, handler)

@@ -3,22 +3,33 @@
 ``GET /questions`` lists them; ``GET /questions/{name}?param=value`` answers one, as JSON by
 default, or as CSV, TSV or a SPARQL results format by ``Accept`` or ``format``;
 ``GET /questions/{name}.rq`` shows the query text. Each question also has its own entry in
-the OpenAPI document with its typed parameters.
+the OpenAPI document with its typed parameters (:func:`openapi_paths`).
+
+Answering a question is, with ``/sparql``, the service's hot path: a plain ASGI application
+(:class:`QuestionEndpoint`, CORS its only middleware) beside the FastAPI application that
+serves the listing and the query texts.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 
 import pyoxigraph as ox
-from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.responses import PlainTextResponse, StreamingResponse
+from fastapi import APIRouter, Request
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from udsyn.config import Settings
 from udsyn.formats import GRAPH_FORMATS, RESULT_FORMATS, Format, by_name
 from udsyn.questions import LANGUAGES_QUERY, Parameter, Question, QuestionLibrary
+from udsyn.runtime.pool import WorkerPool
 from udsyn.runtime.worker import Job
-from udsyn.web.errors import answer_media_type, choose_format
+from udsyn.web.errors import CORS, answer_media_type, choose_format, error_response
+
+log = logging.getLogger("udsyn")
 
 router = APIRouter(tags=["questions"])
 
@@ -32,6 +43,14 @@ TABLE_CHOICES = (
 GRAPH_CHOICES = tuple(  # JSON-LD first
     by_name(name, GRAPH_FORMATS) for name in ("jsonld", "turtle", "ntriples", "rdfxml")
 )
+_DESCRIBED_BY = 'rel="describedby"; type="application/sparql-query"'
+_ANSWERS = {
+    "200": {"description": "The answer: plain JSON rows by default, or the format asked for."},
+    "404": {"description": "No question has that name; the close ones are named."},
+    "406": {"description": "No format the client accepts fits the answer."},
+    "422": {"description": "A parameter value does not fit its type."},
+    "503": {"description": "The question ran too long."},
+}
 _SCHEMA_TYPES = {
     "iri": {"type": "string", "format": "iri"},
     "string": {"type": "string"},
@@ -81,31 +100,91 @@ async def question_text(request: Request, name: str) -> PlainTextResponse:
     return PlainTextResponse(question.text, media_type="application/sparql-query; charset=utf-8")
 
 
-def add_question_routes(app: FastAPI, library: QuestionLibrary) -> None:
-    """One route per question, so the OpenAPI document shows each with its parameters."""
-    for question in library:
-        app.add_api_route(
-            f"/questions/{question.name}",
-            _endpoint_for(question.name),
-            methods=["GET"],
-            summary=question.title,
-            description=f"{question.description}\n\nQuery: `/questions/{question.name}.rq`",
-            tags=["questions"],
-            response_class=Response,
-            openapi_extra={"parameters": _openapi_parameters(question)},
-        )
-
-    @app.get("/questions/{name}", tags=["questions"], include_in_schema=False)
-    async def unknown_question(request: Request, name: str) -> Response:
-        return await answer(request, request.app.state.questions.get(name))
+def is_question_path(path: str) -> bool:
+    """Whether ``path`` asks a question (``/questions/{name}``, not its ``.rq`` text)."""
+    return path.startswith("/questions/") and not path.endswith(".rq")
 
 
-def _endpoint_for(name: str):
-    async def endpoint(request: Request) -> Response:
-        return await answer(request, request.app.state.questions.get(name))
+def question_endpoint(settings: Settings, pool: WorkerPool, library: QuestionLibrary) -> ASGIApp:
+    """The application that answers ``/questions/{name}``, with CORS for other origins."""
+    return CORSMiddleware(QuestionEndpoint(settings, pool, library), **CORS)
 
-    endpoint.__name__ = f"question_{name.replace('-', '_')}"
-    return endpoint
+
+class QuestionEndpoint:
+    """``/questions/{name}`` as a plain ASGI application: bind, then the worker pool."""
+
+    def __init__(self, settings: Settings, pool: WorkerPool, library: QuestionLibrary) -> None:
+        self.settings = settings
+        self.pool = pool
+        self.library = library
+        self._languages: tuple[int, frozenset[str]] | None = None  # (store generation, tags)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        try:
+            if request.method != "GET":
+                response = Response(
+                    "a question answers GET\n", status_code=405, headers={"Allow": "GET"}
+                )
+            else:
+                name = request.url.path.removeprefix("/questions/")
+                response = await self.answer(request, self.library.get(name))
+        except Exception as error:  # the service's own refusals; anything else is a bug
+            response = error_response(error)
+            if response is None:
+                log.exception("%s %s failed", request.method, request.url.path)
+                response = Response("the service failed; it has been logged\n", status_code=500)
+        await response(scope, receive, send)
+
+    async def answer(self, request: Request, question: Question) -> Response:
+        """Run a question with the request's parameters, in the negotiated format."""
+        max_rows = self.settings.max_rows
+        values = {k: v for k, v in request.query_params.items() if k != "format"}
+        languages = await self.languages() if question.takes_language else frozenset()
+        bindings = tuple(question.bind(values, self.settings.base_iri, languages).items())
+        chosen = _answer_format(request, question)
+        link = f"</questions/{question.name}.rq>; {_DESCRIBED_BY}"
+        headers = {"Link": link, "Vary": "Accept"}
+        if chosen is PLAIN_JSON:
+            job = Job(question.text, "json", max_rows=max_rows, bindings=bindings)
+            answer = await self.pool.run(job)
+            plain = _plain_json(question, values, answer.body)
+            return Response(plain, media_type="application/json", headers=headers)
+        if chosen.name == "csv":  # a download: streamed whole, whatever its size
+            headers["Content-Disposition"] = f'attachment; filename="{question.name}.csv"'
+            job = Job(question.text, "csv", bindings=bindings)
+            chunks = await _started(self.pool.stream(job))
+            return StreamingResponse(chunks, media_type=answer_media_type(chosen), headers=headers)
+        job = Job(question.text, chosen.name, chosen.name, max_rows=max_rows, bindings=bindings)
+        answer = await self.pool.run(job)
+        return Response(answer.body, media_type=answer_media_type(chosen), headers=headers)
+
+    async def languages(self) -> frozenset[str]:
+        """The language tags of the graph's text, asked again only after a write."""
+        if self._languages is None or self._languages[0] != self.pool.generation:
+            generation = self.pool.generation
+            answer = await self.pool.run(Job(LANGUAGES_QUERY, "json"))
+            bindings = json.loads(answer.body)["results"]["bindings"]
+            tags = frozenset(row["lang"]["value"].lower() for row in bindings)
+            self._languages = (generation, tags)
+        return self._languages[1]
+
+
+def openapi_paths(library: QuestionLibrary) -> dict[str, dict]:
+    """Each question's operation for the service's OpenAPI document, with its parameters."""
+    return {
+        f"/questions/{question.name}": {
+            "get": {
+                "tags": ["questions"],
+                "summary": question.title,
+                "description": f"{question.description}\n\nQuery: `/questions/{question.name}.rq`",
+                "operationId": f"question_{question.name.replace('-', '_')}",
+                "parameters": _openapi_parameters(question),
+                "responses": _ANSWERS,
+            }
+        }
+        for question in library
+    }
 
 
 def _openapi_parameters(question: Question) -> list[dict]:
@@ -134,42 +213,6 @@ def _typed(parameter: Parameter) -> str | int | bool:
     if parameter.type == "boolean":
         return default.lower() == "true"
     return default
-
-
-async def answer(request: Request, question: Question) -> Response:
-    """Run a question with the request's parameters, in the negotiated format."""
-    settings = request.app.state.settings
-    values = {k: v for k, v in request.query_params.items() if k != "format"}
-    languages = await _languages(request) if question.takes_language else frozenset()
-    bindings = tuple(question.bind(values, settings.base_iri, languages).items())
-    chosen = _answer_format(request, question)
-    link = f'</questions/{question.name}.rq>; rel="describedby"; type="application/sparql-query"'
-    headers = {"Link": link, "Vary": "Accept"}
-    if chosen is PLAIN_JSON:
-        job = Job(question.text, "json", max_rows=settings.max_rows, bindings=bindings)
-        answer = await request.app.state.pool.run(job)
-        plain = _plain_json(question, values, answer.body)
-        return Response(plain, media_type="application/json", headers=headers)
-    if chosen.name == "csv":  # a download: streamed whole, whatever its size
-        headers["Content-Disposition"] = f'attachment; filename="{question.name}.csv"'
-        job = Job(question.text, "csv", bindings=bindings)
-        chunks = await _started(request.app.state.pool.stream(job))
-        return StreamingResponse(chunks, media_type=answer_media_type(chosen), headers=headers)
-    job = Job(question.text, chosen.name, chosen.name, max_rows=settings.max_rows,
-              bindings=bindings)  # fmt: skip
-    answer = await request.app.state.pool.run(job)
-    return Response(answer.body, media_type=answer_media_type(chosen), headers=headers)
-
-
-async def _languages(request: Request) -> frozenset[str]:
-    """The language tags of the graph's text, asked once: a served store is not written to
-    while it is served."""
-    state = request.app.state
-    if state.languages is None:
-        answer = await state.pool.run(Job(LANGUAGES_QUERY, "json"))
-        bindings = json.loads(answer.body)["results"]["bindings"]
-        state.languages = frozenset(row["lang"]["value"].lower() for row in bindings)
-    return state.languages
 
 
 async def _started(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

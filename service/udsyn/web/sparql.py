@@ -7,24 +7,32 @@ a ``format`` parameter names one. SPARQL Update is not accepted here. A GET with
 answers with the endpoint's SPARQL 1.1 Service Description, which lists the prefixes every
 query may use without declaring them (``sh:declare``, as SHACL declares prefixes).
 
-The web process never parses a query: the worker that runs it does, within the time limit.
-A request larger than the configured size is refused before it is read whole.
+This is the service's hot path, so it is a plain ASGI application (Starlette's request and
+response, CORS the only middleware) beside the FastAPI application that serves the rest; its
+OpenAPI description is :data:`OPENAPI_PATH`. The web process never parses a query: the
+worker that runs it does, within the time limit. A request larger than the configured size
+is refused before it is read whole.
 """
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import parse_qs
 
 import pyoxigraph as ox
-from fastapi import APIRouter, Request, Response
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from udsyn.config import Settings
 from udsyn.formats import GRAPH_FORMATS, RESULT_FORMATS, Format, by_name
 from udsyn.namespaces import VOCABULARIES
+from udsyn.runtime.pool import WorkerPool
 from udsyn.runtime.worker import Job
-from udsyn.web.errors import ProtocolError, answer_media_type, choose_format
+from udsyn.web.errors import CORS, ProtocolError, answer_media_type, choose_format, error_response
 
-router = APIRouter(tags=["SPARQL"])
-
+log = logging.getLogger("udsyn")
 SD = "http://www.w3.org/ns/sparql-service-description#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 SH = "http://www.w3.org/ns/shacl#"
@@ -64,97 +72,138 @@ _ANSWERS = {
 }  # fmt: skip
 
 
-@router.get(
-    "/sparql",
-    summary="SPARQL 1.1 query by GET",
-    operation_id="sparql_query_get",
-    openapi_extra={"parameters": _QUERY_PARAMETERS, "responses": _ANSWERS},
-    response_class=Response,
-)
-async def sparql_get(request: Request) -> Response:
-    """Answer one SPARQL query over the store (SELECT, ASK, CONSTRUCT, DESCRIBE)."""
-    settings = request.app.state.settings
-    if len(request.scope["query_string"]) > settings.max_request_bytes:
-        raise ProtocolError(414, f"the query string is longer than {settings.max_request_bytes}"
-                            " bytes; send the query by POST")  # fmt: skip
-    parameters = _multi(request)
-    if "update" in parameters:
-        raise ProtocolError(403, "SPARQL Update is not accepted on the public endpoint")
-    if not parameters.get("query"):
-        return service_description(request)
-    return await _answer(request, parameters)
+_BODY = {
+    "required": True,
+    "content": {
+        DIRECT: {"schema": {"type": "string"}},
+        FORM: {"schema": {"type": "object", "properties": {"query": {"type": "string"}},
+                          "required": ["query"]}},
+    },
+}  # fmt: skip
 
-
-@router.post(
-    "/sparql",
-    summary="SPARQL 1.1 query by POST",
-    operation_id="sparql_query_post",
-    openapi_extra={
-        "parameters": _QUERY_PARAMETERS[1:],
-        "requestBody": {
-            "required": True,
-            "content": {
-                DIRECT: {"schema": {"type": "string"}},
-                FORM: {"schema": {"type": "object", "properties": {"query": {"type": "string"}},
-                                  "required": ["query"]}},
-            },
-        },
+# The endpoint's operations in the service's OpenAPI document (see app.py).
+OPENAPI_PATH = {
+    "get": {
+        "tags": ["SPARQL"],
+        "summary": "SPARQL 1.1 query by GET",
+        "description": "Answer one SPARQL query over the store (SELECT, ASK, CONSTRUCT, "
+        "DESCRIBE); without a query, the endpoint's SPARQL 1.1 Service Description.",
+        "operationId": "sparql_query_get",
+        "parameters": _QUERY_PARAMETERS,
         "responses": _ANSWERS,
     },
-    response_class=Response,
-)  # fmt: skip
-async def sparql_post(request: Request) -> Response:
-    """Answer one SPARQL query sent in the body (form-encoded or ``application/sparql-query``)."""
-    parameters = _multi(request)
-    media_type, charset = _content_type(request.headers.get("content-type", ""))
-    if media_type == "application/sparql-update" or "update" in parameters:
-        raise ProtocolError(403, "SPARQL Update is not accepted on the public endpoint")
-    if media_type not in (FORM, DIRECT):
-        raise ProtocolError(
-            415, f"a POST body must be {FORM} or {DIRECT}, not {media_type or 'untyped'}"
-        )
-    if charset not in ("", "utf-8"):
-        raise ProtocolError(415, f"the body must be UTF-8, not {charset}")
-    text = await _read_body(request)
-    if media_type == FORM:
-        for name, values in parse_qs(text, keep_blank_values=True).items():
-            parameters.setdefault(name, []).extend(values)
+    "post": {
+        "tags": ["SPARQL"],
+        "summary": "SPARQL 1.1 query by POST",
+        "description": "Answer one SPARQL query sent in the body (form-encoded or "
+        "`application/sparql-query`).",
+        "operationId": "sparql_query_post",
+        "parameters": _QUERY_PARAMETERS[1:],
+        "requestBody": _BODY,
+        "responses": _ANSWERS,
+    },
+}
+
+
+def sparql_endpoint(settings: Settings, pool: WorkerPool) -> ASGIApp:
+    """The ``/sparql`` application, with CORS for browsers on other origins."""
+    return CORSMiddleware(SparqlEndpoint(settings, pool), **CORS)
+
+
+class SparqlEndpoint:
+    """``/sparql`` as a plain ASGI application: the protocol's checks, then the worker pool."""
+
+    def __init__(self, settings: Settings, pool: WorkerPool) -> None:
+        self.settings = settings
+        self.pool = pool
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        try:
+            if request.method == "GET":
+                response = await self.get(request)
+            elif request.method == "POST":
+                response = await self.post(request)
+            else:
+                response = Response(
+                    "/sparql answers GET and POST\n",
+                    status_code=405,
+                    headers={"Allow": "GET, POST"},
+                )
+        except Exception as error:  # the service's own refusals; anything else is a bug
+            response = error_response(error)
+            if response is None:
+                log.exception("%s %s failed", request.method, request.url.path)
+                response = Response("the service failed; it has been logged\n", status_code=500)
+        await response(scope, receive, send)
+
+    async def get(self, request: Request) -> Response:
+        """Answer one SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE), or describe the
+        endpoint when no query is given."""
+        limit = self.settings.max_request_bytes
+        if len(request.scope["query_string"]) > limit:
+            raise ProtocolError(414, f"the query string is longer than {limit} bytes; send the "
+                                "query by POST")  # fmt: skip
+        parameters = _multi(request)
         if "update" in parameters:
             raise ProtocolError(403, "SPARQL Update is not accepted on the public endpoint")
-    else:
-        parameters.setdefault("query", []).append(text)
-    return await _answer(request, parameters)
+        if not parameters.get("query"):
+            return service_description(request, self.settings)
+        return await self._answer(request, parameters)
 
+    async def post(self, request: Request) -> Response:
+        """Answer one SPARQL query sent in the body (form-encoded or
+        ``application/sparql-query``)."""
+        parameters = _multi(request)
+        media_type, charset = _content_type(request.headers.get("content-type", ""))
+        if media_type == "application/sparql-update" or "update" in parameters:
+            raise ProtocolError(403, "SPARQL Update is not accepted on the public endpoint")
+        if media_type not in (FORM, DIRECT):
+            raise ProtocolError(
+                415, f"a POST body must be {FORM} or {DIRECT}, not {media_type or 'untyped'}"
+            )
+        if charset not in ("", "utf-8"):
+            raise ProtocolError(415, f"the body must be UTF-8, not {charset}")
+        text = await _read_body(request, self.settings.max_request_bytes)
+        if media_type == FORM:
+            for name, values in parse_qs(text, keep_blank_values=True).items():
+                parameters.setdefault(name, []).extend(values)
+            if "update" in parameters:
+                raise ProtocolError(403, "SPARQL Update is not accepted on the public endpoint")
+        else:
+            parameters.setdefault("query", []).append(text)
+        return await self._answer(request, parameters)
 
-async def _answer(request: Request, parameters: dict[str, list[str]]) -> Response:
-    queries = parameters.get("query", [])
-    if len(queries) != 1:
-        raise ProtocolError(
-            400, "send exactly one query" if queries else "no query: send a 'query' parameter"
+    async def _answer(self, request: Request, parameters: dict[str, list[str]]) -> Response:
+        queries = parameters.get("query", [])
+        if len(queries) != 1:
+            raise ProtocolError(
+                400, "send exactly one query" if queries else "no query: send a 'query' parameter"
+            )
+        table, graph, refusal = _answer_formats(request, parameters)
+        job = Job(
+            queries[0],
+            table.name if table else None,
+            graph.name if graph else None,
+            tuple(parameters.get("default-graph-uri", ())),
+            tuple(parameters.get("named-graph-uri", ())),
+            max_rows=self.settings.max_rows,
+            refusal=refusal,
         )
-    settings = request.app.state.settings
-    table, graph, refusal = _answer_formats(request, parameters)
-    job = Job(
-        queries[0],
-        table.name if table else None,
-        graph.name if graph else None,
-        tuple(parameters.get("default-graph-uri", ())),
-        tuple(parameters.get("named-graph-uri", ())),
-        max_rows=settings.max_rows,
-        refusal=refusal,
-    )
-    answer = await request.app.state.pool.run(job)
-    chosen = by_name(answer.format, RESULT_FORMATS + GRAPH_FORMATS)
-    return Response(answer.body, media_type=answer_media_type(chosen), headers={"Vary": "Accept"})
+        answer = await self.pool.run(job)
+        chosen = by_name(answer.format, RESULT_FORMATS + GRAPH_FORMATS)
+        return Response(
+            answer.body, media_type=answer_media_type(chosen), headers={"Vary": "Accept"}
+        )
 
 
-def service_description(request: Request) -> Response:
+def service_description(request: Request, settings: Settings) -> Response:
     """The SPARQL 1.1 Service Description of this endpoint, in a negotiated RDF format.
 
     The endpoint's IRI is the configured public address, never the request's Host header.
     """
     chosen = choose_format(request.headers.get("accept"), None, GRAPH_FORMATS)
-    endpoint = ox.NamedNode(request.app.state.settings.service_url + "sparql")
+    endpoint = ox.NamedNode(settings.service_url + "sparql")
 
     def sd(name: str) -> ox.NamedNode:
         return ox.NamedNode(SD + name)
@@ -188,9 +237,8 @@ def _prefix_declarations(endpoint: ox.NamedNode) -> list[ox.Triple]:
     return triples
 
 
-async def _read_body(request: Request) -> str:
-    """The body as text, refused with 413 as soon as it passes the configured size."""
-    limit = request.app.state.settings.max_request_bytes
+async def _read_body(request: Request, limit: int) -> str:
+    """The body as text, refused with 413 as soon as it passes ``limit`` bytes."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise ProtocolError(413, f"the request body is larger than {limit} bytes")
