@@ -419,3 +419,19 @@ def test_the_readme_documents_every_setting() -> None:
         assert f"`{variable}`" in readme, variable
     for key in _FILE_KEYS:
         assert f"`{key}`" in readme, key
+
+
+def test_status_names_a_slow_open_and_its_write_ahead_log(tmp_path: Path) -> None:
+    from udsyn.cli.data import slow_open_note
+
+    loaded = tmp_path / "loaded"
+    assert udsyn("--store", str(loaded), "load", "--shipped").returncode == 0
+    assert "opening the store took" not in udsyn("--store", str(loaded), "status").stdout
+    unflushed = tmp_path / "unflushed"  # written by another program that does not flush
+    store = ox.Store(str(unflushed))
+    store.extend(ox.Quad(ox.NamedNode(f"urn:s{n}"), ox.NamedNode("urn:p"), ox.Literal(n))
+                 for n in range(20_000))  # fmt: skip
+    del store
+    note = slow_open_note(2.5, unflushed)
+    megabytes = float(re.search(r"holds ([\d.]+) MB", note).group(1))
+    assert note.startswith("opening the store took 2.5 s") and megabytes > 0.5

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +15,7 @@ from udsyn.cli.common import Failure, app, err, out, settings_of
 from udsyn.formats import DATASET_FORMATS, GRAPH_FORMATS, by_name
 from udsyn.loading import Source, collect_sources, read_all, shipped_sources
 from udsyn.namespaces import serialisation_prefixes
-from udsyn.store import Store, open_store
+from udsyn.store import EmbeddedStore, Store, open_store
 
 # Under union-default-graph semantics a triple matches once for each graph that states it.
 QUAD_COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
@@ -107,6 +108,20 @@ def export(
     err.print(f"wrote {len(data)} bytes to {to}")
 
 
+SLOW_OPEN_SECONDS = 1.0
+
+
+def slow_open_note(seconds: float, folder: Path) -> str:
+    """What ``status`` says of an open that took long: mostly a write-ahead log replayed,
+    left by a program that wrote the folder without flushing (udsyn's own writes flush)."""
+    log_bytes = sum(entry.stat().st_size for entry in folder.glob("*.log"))
+    return (
+        f"opening the store took {seconds:.1f} s; its write-ahead log holds "
+        f"{log_bytes / 2**20:.1f} MB, replayed at every open until the next `udsyn load` "
+        "flushes it"
+    )
+
+
 @app.command()
 def status(ctx: typer.Context) -> None:
     """Tell where the store is and what it holds.
@@ -117,9 +132,13 @@ def status(ctx: typer.Context) -> None:
 
     Example: `udsyn --store .udsyn/store status`
     """
+    started = time.perf_counter()
     with open_store(settings_of(ctx), read_only=True) as store:
+        opened = time.perf_counter() - started
         quads = int(next(iter(store.select(QUAD_COUNT)))["n"].value)  # type: ignore[arg-type]
         out.print(store.description)
+        if opened > SLOW_OPEN_SECONDS and isinstance(store, EmbeddedStore) and store.path:
+            out.print(slow_open_note(opened, Path(store.path)))
         out.print(f"quads (a triple once per graph that states it): {quads}")
         out.print(f"distinct triples (the union of the graphs): {store.triple_count()}")
         out.print(f"named graphs: {len(store.graph_names())}")
