@@ -31,6 +31,11 @@ class ServerProfile:
     """A request of several update operations is applied as one transaction."""
     create_graphs: bool
     """Graphs are created (``CREATE SILENT GRAPH``) before data goes into them."""
+    bulk_prefix: str
+    """Written before the updates that move, take out or drop a whole graph, where the
+    server needs it for large ones (Virtuoso: ``define sql:log-enable 3``, row-by-row
+    commits, so that millions of triples do not pass its transaction-log limit; a move
+    that fails part way is taken out again like any failed move)."""
     default_graph: str | None
     """The named graph that stands for the default graph on servers that have none."""
     list_graphs: str
@@ -67,6 +72,7 @@ OXIGRAPH = ServerProfile(
     blank_nodes="data",
     atomic_requests=True,
     create_graphs=False,
+    bulk_prefix="",
     default_graph=None,
     list_graphs="SELECT DISTINCT ?g WHERE { GRAPH ?g { } }",
 )
@@ -81,6 +87,7 @@ VIRTUOSO = ServerProfile(
     blank_nodes="template",
     atomic_requests=False,
     create_graphs=True,
+    bulk_prefix="define sql:log-enable 3 ",
     default_graph="urn:udsyn:default-graph",
     list_graphs="SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }",
     system_graphs=(

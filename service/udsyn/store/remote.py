@@ -261,15 +261,16 @@ class RemoteStore(Store):
             self._send(_publish(staging, staged))
             return
         self._create(staged)
+        bulk = self.profile.bulk_prefix
         moved: list[str] = []
         try:
             for graph in sorted(staged):
-                self._send(_only_new(staging, graph))
+                self._send(bulk + _only_new(staging, graph))
                 moved.append(graph)  # from here on, staging holds only what is added
-                self._send(f"ADD <{staging}{graph}> TO {_target(graph)}")
+                self._send(f"{bulk}ADD <{staging}{graph}> TO {_target(graph)}")
         except BaseException:
             for graph in moved:  # what was added is exactly what staging holds
-                self._send(_take_out(staging, graph))
+                self._send(bulk + _take_out(staging, graph))
             raise
         self._drop(staging, staged, loaded=True)
 
@@ -281,7 +282,7 @@ class RemoteStore(Store):
                 self._send(" ;\n".join(drops))
             else:
                 for drop in drops:
-                    self._send(drop)
+                    self._send(self.profile.bulk_prefix + drop)
         except StoreError as error:
             if not loaded:
                 raise
