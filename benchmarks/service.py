@@ -4,23 +4,29 @@ For two datasets, the shipped strategy graph and a 10,000-agreement synthetic gr
 (``generate.py``, loaded into one named graph), the script prepares the same quads for
 
 * **udsyn**: ``udsyn serve`` over a store folder filled by ``udsyn load`` (``/sparql`` and
-  ``/questions/{name}``);
+  ``/questions/{name}``), with its answer cache as configured by default, and again with
+  ``UDSYN_ANSWER_CACHE_MB=0``;
+* **udsyn before**: the ``udsyn serve`` of an earlier commit (``--before``, default
+  ``0057991``), run from a ``git worktree`` under ``benchmarks/work/`` with the same Python
+  and ``PYTHONPATH=<worktree>/service``, over its own copy of the same store;
 * **oxigraph**: ``oxigraph serve --union-default-graph`` over a folder filled by
   ``oxigraph load`` from udsyn's own N-Quads export (the native anchor);
 * **rdflib**: rdflib-endpoint over an rdflib ``Dataset(default_union=True)`` parsed from the
   same export (the Python peer; ``benchmarks/service/rdflib_server.py``).
 
-Each server runs on its own loopback port and is stopped afterwards. ``wrk`` drives one
-query at a time at 1 and at 16 connections, asking for SPARQL JSON results; a Lua script
-(``benchmarks/service/report.lua``) reports requests, p50/p99 latency and errors. The
-server's CPU time (its process and its children: udsyn's query workers) is read from
-``/proc`` around every run. A mixed run measures a cheap lookup's latency while two
-connections hammer the heavy query. Tables go to stdout and into ``benchmarks/README.md``
-between ``<!-- service-benchmark:start -->`` and ``<!-- service-benchmark:end -->``, followed
-by ``benchmarks/service/findings.md`` (the profiling notes)::
+All servers run at once, each on its own loopback port, and ``wrk`` drives one at a time,
+in rounds that alternate the servers' order, so whatever else the machine does falls on all
+of them alike; ratios are paired by round. The requests come from
+``benchmarks/service/requests.lua``, which can send a different query per request: the
+headline *varied lookup* asks one agreement's properties, the agreement and a ``LIMIT``
+above the row count drawn per request, so no two requests share a text and no answer cache
+can serve them. The server's CPU time (its process and its children: udsyn's query workers)
+is read from ``/proc`` around every run. Tables go to stdout and into
+``benchmarks/README.md`` between ``<!-- service-benchmark:start -->`` and
+``<!-- service-benchmark:end -->``, followed by ``benchmarks/service/findings.md``::
 
-    .venv/bin/python benchmarks/service.py            # about 10 minutes on 2 cores
-    .venv/bin/python benchmarks/service.py --quick    # 2-second runs, README untouched
+    .venv/bin/python benchmarks/service.py            # about 20 minutes on 2 cores
+    .venv/bin/python benchmarks/service.py --quick    # 1-second runs, README untouched
 """
 
 from __future__ import annotations
@@ -28,7 +34,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import dataclasses
 import datetime
+import hashlib
 import io
 import json
 import os
@@ -37,6 +45,7 @@ import platform
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -67,21 +76,62 @@ UDSYN = BIN / "udsyn"
 OXIGRAPH = BIN / "oxigraph"
 BASE_IRI = "https://w3id.org/udsyn/"
 SYNTHETIC_GRAPH = BASE_IRI + "graph/synthetic"
-SPARQL_JSON = {"Accept": "application/sparql-results+json"}
-# name: (SPARQL and question runs?, mixed run?)
-SERVERS = {
-    "udsyn": (True, True),
-    "udsyn, no cache": (True, True),
-    "udsyn, no cache, 2 workers": (False, True),
-    "oxigraph": (True, True),
-    "rdflib": (True, False),
-}
+AGREEMENT_TYPE = "<https://w3id.org/udsyn/ontology#CooperationAgreement>"
+RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+SPARQL_JSON = "application/sparql-results+json"
+DEFAULT_BEFORE = "0057991"
+UDSYN_BIN = BIN / "udsyn"
+UDSYN = "udsyn"
+NO_CACHE = "udsyn, no cache"
+BEFORE = "udsyn before"
+OXI = "oxigraph"
+RDFLIB = "rdflib"
+SERVERS = (UDSYN, NO_CACHE, BEFORE, OXI, RDFLIB)
+OURS = (UDSYN, NO_CACHE, BEFORE)
 CONCURRENCY = (1, 16)
+THREADS = 2  # wrk threads (1 at 1 connection)
+PEER_RESOURCES = 2000  # resources in the varied describe-resource SPARQL for oxigraph, rdflib
 
 PREFIXES = """PREFIX uds: <https://w3id.org/udsyn/ontology#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 """
+LOOKUP = "SELECT DISTINCT ?property ?value WHERE {{ <{iri}> ?property ?value }}"
+# The query page's own queries (service/udsyn/web/static/app.js): the starter query it shows
+# first, and the query it writes when an IRI is opened.
+PAGE_STARTER = (
+    PREFIXES
+    + """
+# What kinds of things does the graph hold? Click a class to open it.
+SELECT ?class (COUNT(DISTINCT ?thing) AS ?things)
+WHERE {
+  ?thing a ?class .
+}
+GROUP BY ?class
+ORDER BY DESC(?things)
+LIMIT 50
+"""
+)
+PAGE_RESOURCE = (
+    PREFIXES
+    + """# Everything the graph says about a resource: its own facts first,
+# then the facts that point to it; ?linkedLabel names the resource at the other end.
+SELECT ?subject ?property ?value (SAMPLE(?label) AS ?linkedLabel)
+WHERE {{
+  {{ <{iri}> ?property ?value . BIND(<{iri}> AS ?subject) BIND(?value AS ?linked) }}
+  UNION
+  {{ ?subject ?property <{iri}> . BIND(<{iri}> AS ?value) BIND(?subject AS ?linked) }}
+  OPTIONAL {{ ?linked skos:prefLabel|rdfs:label ?label FILTER(langMatches(lang(?label), "en")) }}
+}}
+GROUP BY ?subject ?property ?value
+ORDER BY DESC(?subject = <{iri}>) ?property ?value
+"""
+)
+# The analyst mix, one slot a request: 2 library questions and 1 query-page query in 10
+# (repeated texts) and 7 varied lookups (describe-resource is left out: on the strategy
+# graph it has too few distinct requests to stay out of the cache).
+MIX_PATTERN = ("library", "lookup", "lookup", "page", "lookup", "lookup", "library", "lookup",
+               "lookup", "lookup")  # fmt: skip
 
 
 # -- what is measured ------------------------------------------------------------------------
@@ -89,7 +139,7 @@ PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 
 @dataclass(frozen=True)
 class Query:
-    """One SPARQL query every server answers: a short key, what it asks, and its text."""
+    """A SPARQL query every server answers: a short key, what it asks, and its text."""
 
     key: str
     title: str
@@ -98,7 +148,7 @@ class Query:
 
 @dataclass(frozen=True)
 class Dataset:
-    """A dataset and the queries asked of it."""
+    """A dataset, its fixed lookup subject and its heavy query."""
 
     name: str
     title: str
@@ -107,24 +157,8 @@ class Dataset:
 
     @property
     def lookup(self) -> Query:
-        text = f"SELECT DISTINCT ?property ?value WHERE {{ <{self.lookup_iri}> ?property ?value }}"
+        text = LOOKUP.format(iri=self.lookup_iri)
         return Query("lookup", "all properties of one agreement", text)
-
-    @property
-    def question_values(self) -> dict[str, str]:
-        return {"resource": self.lookup_iri.removeprefix(BASE_IRI), "lang": "en"}
-
-    @property
-    def describe(self) -> Query:
-        """The named question ``describe-resource`` on the lookup's agreement, as SPARQL."""
-        question = shipped_questions().get("describe-resource")
-        info = analyse(question.text, BASE_IRI, VOCABULARIES)
-        bound = bind_values(question.text, info, question.bind(self.question_values, BASE_IRI))
-        text = "\n".join(line for line in bound.splitlines() if not line.startswith("#"))
-        return Query("describe", "question describe-resource as SPARQL", text)
-
-    def queries(self) -> list[Query]:
-        return [self.lookup, self.heavy, self.describe]
 
 
 STRATEGY = Dataset(
@@ -166,32 +200,92 @@ SELECT DISTINCT ?agreement ?agreementLabel ?region ?regionLabel ?areaLabel WHERE
 )
 
 
-@dataclass(frozen=True)
-class Request:
-    """One HTTP request wrk repeats: a label for the table, the path and the headers."""
+DATASETS = (STRATEGY, SYNTHETIC)
 
-    label: str
-    path: str
-    headers: dict[str, str]
-    answer: str = "sparql-json"  # how to count the answer's rows: sparql-json, plain-json, csv
+
+@dataclass(frozen=True)
+class Requests:
+    """One list of requests in a wrk plan (see ``requests.lua``).
+
+    ``mode``: ``cycle`` (a few texts, repeated) and ``plain`` (many) take item k mod n for
+    request number k; ``limit`` appends ``base + k div n`` to item k mod n (each item ends in
+    ``LIMIT%20``), so no text repeats. ``name`` keys the numbers already drawn on a server,
+    so a later run goes on where the last one stopped.
+    """
+
+    name: str
+    mode: str
+    items: tuple[str, ...]  # a path, or a path, a tab and a form body (POST)
+    method: str = "GET"
+    accept: str = SPARQL_JSON
+    answer: str = "sparql-json"  # how to count an answer's rows: sparql-json, plain-json
+    base: int = 1000
+
+    def item(self, k: int) -> tuple[str, str | None]:
+        """Request number ``k``: its path and its form body, as requests.lua makes it."""
+        text = self.items[k % len(self.items)]
+        path, _, body = text.partition("\t")
+        if self.mode == "limit":
+            path += str(self.base + k // len(self.items))
+        return path, body or None
+
+
+@dataclass(frozen=True)
+class Load:
+    """What wrk sends in one run: lists of requests and which list each request takes."""
+
+    lists: tuple[Requests, ...]
+    pattern: tuple[int, ...] = (1,)
+
+    def plan_text(self) -> str:
+        lines = []
+        for requests in self.lists:
+            lines.append(f"@list {requests.mode} {requests.method} {requests.accept} "
+                         f"{requests.base}")  # fmt: skip
+            lines += requests.items
+        lines.append("@pattern " + " ".join(map(str, self.pattern)))
+        return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A measurement: what is sent, to which servers, at which connections, how often."""
+
+    key: str
+    title: str
+    servers: tuple[str, ...]
+    headline: bool  # run in every round (else in the first round only)
+    connections: tuple[int, ...] = CONCURRENCY
+
+
+PROBES = (
+    Probe("varied lookup", "a different agreement per request", SERVERS, True),
+    Probe("repeated lookup", "the same text every request", SERVERS, True),
+    Probe("varied describe", "describe-resource, a different resource per request",
+          SERVERS, True),
+    Probe("repeated describe", "describe-resource, the same resource every request",
+          SERVERS, False),
+    Probe("heavy", "the heavy query, repeated", SERVERS, False),
+    Probe("analyst mix", "30% repeated questions and page queries, 70% varied", OURS, True),
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Plan:
-    """How long each wrk run lasts."""
+    """How long each wrk run lasts, and how many rounds."""
 
-    seconds: float = 5.0
-    heavy_seconds: float = 8.0
-    rdflib_seconds: float = 10.0
+    seconds: float = 3.0
+    heavy_seconds: float = 4.0
+    rdflib_heavy_seconds: float = 6.0
+    mix_seconds: float = 4.0
     warmup_seconds: float = 1.0
     timeout_seconds: float = 30.0
+    rounds: int = 3
 
-    def duration(self, server: str, request: Request, connections: int) -> float:
-        if server == "rdflib":
-            return self.rdflib_seconds
-        if request.label == "heavy" and connections > 1:
-            return self.heavy_seconds
-        return self.seconds
+    def duration(self, server: str, probe: str) -> float:
+        if probe == "heavy":
+            return self.rdflib_heavy_seconds if server == RDFLIB else self.heavy_seconds
+        return self.mix_seconds if probe == "analyst mix" else self.seconds
 
 
 # -- wrk ---------------------------------------------------------------------------------------
@@ -206,6 +300,7 @@ class Outcome:
     p50_ms: float
     p99_ms: float
     errors: dict[str, int]
+    following: list[int] = field(default_factory=list)  # each list's next request number
     cpu_main: float = 0.0
     cpu_children: float = 0.0
     crashed: bool = False
@@ -218,17 +313,12 @@ class Outcome:
     def error_count(self) -> int:
         return sum(self.errors.values()) + self.crashed
 
-    def error_text(self) -> str:
-        found = [f"{n} {kind}" for kind, n in self.errors.items() if n]
-        if self.crashed:
-            found.append("**server crashed**")
-        return ", ".join(found) or "0"
-
-    def cpu_text(self, split: bool) -> str:
+    @property
+    def cpu_ms(self) -> tuple[float, float]:
+        """CPU milliseconds per answered request: the server process, its children."""
         if not self.requests:
-            return "-"
-        main, children = (1000 * cpu / self.requests for cpu in (self.cpu_main, self.cpu_children))
-        return f"{main:.2f} + {children:.2f}" if split else f"{main + children:.2f}"
+            return 0.0, 0.0
+        return 1000 * self.cpu_main / self.requests, 1000 * self.cpu_children / self.requests
 
 
 def ensure_wrk() -> str:
@@ -243,26 +333,28 @@ def ensure_wrk() -> str:
 
 
 def wrk_command(
-    url: str, headers: dict[str, str], connections: int, seconds: float, timeout: float
+    url: str, plan: Path, offsets: list[int], connections: int, seconds: float, timeout: float
 ) -> list[str]:
-    """The wrk command line for one run, with the JSON-reporting Lua script."""
-    threads = min(2, connections)
-    command = [
+    """The wrk command line for one run of a plan file, from the given request numbers."""
+    threads = min(THREADS, connections)
+    return [
         "wrk",
         f"-t{threads}",
         f"-c{connections}",
         f"-d{max(1, round(seconds))}s",
         f"--timeout={max(1, round(timeout))}s",
         "-s",
-        str(HELPERS / "report.lua"),
+        str(HELPERS / "requests.lua"),
+        url,
+        "--",
+        str(plan),
+        str(threads),
+        *map(str, offsets),
     ]
-    for name, value in headers.items():
-        command += ["-H", f"{name}: {value}"]
-    return [*command, url]
 
 
 def parse_wrk(output: str) -> Outcome:
-    """The outcome from the line ``report.lua`` prints when wrk finishes."""
+    """The outcome from the line ``requests.lua`` prints when wrk finishes."""
     line = next((ln for ln in output.splitlines() if ln.startswith("WRK-JSON ")), None)
     if line is None:
         raise RuntimeError(f"wrk printed no result:\n{output}")
@@ -280,41 +372,8 @@ def parse_wrk(output: str) -> Outcome:
         data["p50_us"] / 1000,
         data["p99_us"] / 1000,
         errors,
+        data.get("next", []),
     )
-
-
-def run_wrk(
-    server: Server, request: Request, connections: int, seconds: float, timeout: float
-) -> Outcome:
-    """One wrk run against a server, with the server's CPU time around it."""
-    command = wrk_command(server.url(request.path), request.headers, connections, seconds, timeout)
-    before = server.cpu()
-    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + timeout + 30)
-    after = server.cpu()
-    outcome = parse_wrk(done.stdout)
-    outcome.cpu_main, outcome.cpu_children = (b - a for a, b in zip(before, after, strict=True))
-    return outcome
-
-
-def run_mixed(server: Server, lookup: Request, heavy: Request, plan: Plan) -> Outcome:
-    """Lookup latency at 4 connections while 2 more connections hammer the heavy query."""
-    seconds = plan.seconds
-    hammer = subprocess.Popen(
-        wrk_command(server.url(heavy.path), heavy.headers, 2, seconds + 2, plan.timeout_seconds),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        time.sleep(1.0)  # let the heavy queries occupy the server first
-        measured = run_wrk(server, lookup, 4, seconds, plan.timeout_seconds)
-    finally:
-        heavy_output, _ = hammer.communicate(timeout=seconds + plan.timeout_seconds + 30)
-    measured.errors = {
-        **measured.errors,
-        "heavy-side errors": parse_wrk(heavy_output).error_count,
-    }
-    return measured
 
 
 # -- servers -----------------------------------------------------------------------------------
@@ -355,9 +414,21 @@ def descendants(root: int) -> list[int]:
     return found
 
 
+def pss_mb(pids: list[int]) -> float:
+    """Proportional memory (PSS) of some processes together, in MB: pages that forked
+    workers share with their parent are counted once, not once per process."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+    return total / 1024
+
+
 @dataclass
 class Server:
-    """A server the script starts: its command, the path of its SPARQL endpoint, and more."""
+    """A server the script starts: its command, its SPARQL path, and the numbers it has had."""
 
     name: str
     command: list[str]
@@ -367,12 +438,11 @@ class Server:
     log: Path = Path("server.log")
     port: int = 0
     process: subprocess.Popen | None = None
+    drawn: dict[str, int] = field(default_factory=dict)  # list name: next request number
+    started_in: float = 0.0
+    memory_mb: float = 0.0
 
-    @property
-    def is_udsyn(self) -> bool:
-        return self.name.startswith("udsyn")
-
-    def url(self, path: str) -> str:
+    def url(self, path: str = "") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def alive(self) -> bool:
@@ -384,12 +454,19 @@ class Server:
         pid = self.process.pid
         return cpu_seconds(pid), sum(cpu_seconds(child) for child in descendants(pid))
 
-    def start(self, wait_seconds: float = 180) -> None:
+    def memory(self) -> float:
+        """Memory of the server and its children (PSS), in MB."""
+        assert self.process is not None
+        return pss_mb([self.process.pid, *descendants(self.process.pid)])
+
+    def start(self, wait_seconds: float = 300) -> None:
         """Start on a free loopback port (its own process group) and wait until it answers."""
         self.port = free_port()
         command = [part.replace("{port}", str(self.port)) for part in self.command]
         env = {k: v for k, v in os.environ.items() if not k.startswith("UDSYN_")}
+        env.pop("PYTHONPATH", None)
         env.update({k: v.replace("{port}", str(self.port)) for k, v in self.env.items()})
+        started = time.monotonic()
         with self.log.open("a") as output:
             self.process = subprocess.Popen(
                 command,
@@ -400,6 +477,7 @@ class Server:
                 start_new_session=True,
             )
         self.wait_until_answering(wait_seconds)
+        self.started_in = time.monotonic() - started
 
     def wait_until_answering(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
@@ -411,7 +489,7 @@ class Server:
                     if answer.status == 200:
                         return
             except (urllib.error.URLError, OSError):
-                time.sleep(0.5)
+                time.sleep(0.3)
         raise RuntimeError(f"{self.name} did not answer within {seconds:g} s")
 
     def stop(self) -> None:
@@ -432,37 +510,70 @@ class Server:
 
 
 @contextmanager
-def running(server: Server) -> Iterator[Server]:
-    """The server started, and stopped afterwards whatever happens."""
+def all_running(servers: dict[str, Server]) -> Iterator[dict[str, Server]]:
+    """Every server started (one after the other), and all stopped afterwards."""
     try:
-        server.start()
-        yield server
+        for server in servers.values():
+            server.start()
+            server.memory_mb = server.memory()
+            say(f"  {server.name} answers on port {server.port} after {server.started_in:.1f} s "
+                f"({server.memory_mb:.0f} MB)")  # fmt: skip
+        yield servers
     finally:
-        server.stop()
+        for server in servers.values():
+            server.stop()
 
 
-def servers_for(folder: Path) -> dict[str, Server]:
-    """Every server configuration over one prepared dataset folder."""
+def before_worktree(commit: str) -> Path:
+    """A git worktree of ``commit`` under benchmarks/work/ (made once, then reused)."""
+    full = git("rev-parse", f"{commit}^{{commit}}")
+    tree = HERE / "work" / f"udsyn-before-{commit}"
+    if tree.exists():
+        if git("-C", str(tree), "rev-parse", "HEAD") == full:
+            return tree
+        git("worktree", "remove", "--force", str(tree))
+    git("worktree", "add", "--detach", str(tree), full)
+    return tree
+
+
+def check_imports(tree: Path) -> str:
+    """Where ``import udsyn`` finds the package with ``PYTHONPATH=<tree>/service``."""
+    env = {**os.environ, "PYTHONPATH": str(tree / "service")}
+    found = subprocess.run(
+        [sys.executable, "-c", "import udsyn; print(udsyn.__file__)"],
+        env=env, cwd=WORK, capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    if not Path(found).is_relative_to(tree):
+        raise RuntimeError(f"udsyn before imports {found}, not the worktree {tree}")
+    return found
+
+
+def git(*args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def servers_for(folder: Path, before: Path) -> dict[str, Server]:
+    """Every server over one prepared dataset folder (each udsyn with its own store copy)."""
     ask = "?query=" + urllib.parse.quote("ASK {}")
-    udsyn = {"UDSYN_STORE": str(folder / "udsyn"), "UDSYN_PORT": "{port}"}
-    no_cache = {**udsyn, "UDSYN_ANSWER_CACHE_MB": "0"}
+
+    def udsyn_env(store: str, **more: str) -> dict[str, str]:
+        return {"UDSYN_STORE": str(folder / store), "UDSYN_PORT": "{port}", **more}
+
     servers = [
-        Server("udsyn", [str(UDSYN), "serve"], "/sparql", "/health", env=udsyn),
-        Server("udsyn, no cache", [str(UDSYN), "serve"], "/sparql", "/health", env=no_cache),
-        Server(
-            "udsyn, no cache, 2 workers", [str(UDSYN), "serve"], "/sparql", "/health",
-            env={**no_cache, "UDSYN_QUERY_WORKERS": "2"},
-        ),
-        Server(
-            "oxigraph", [str(OXIGRAPH), "serve", "--location", str(folder / "oxigraph"),
-                         "--bind", "127.0.0.1:{port}", "--union-default-graph"],
-            "/query", "/query" + ask,
-        ),
-        Server(
-            "rdflib", [sys.executable, str(HELPERS / "rdflib_server.py"),
-                       str(folder / "data.nq"), "--port", "{port}"],
-            "/sparql", "/sparql" + ask,
-        ),
+        Server(UDSYN, [str(UDSYN_BIN), "serve"], "/sparql", "/health",
+               env=udsyn_env("udsyn")),
+        Server(NO_CACHE, [str(UDSYN_BIN), "serve"], "/sparql", "/health",
+               env=udsyn_env("udsyn-no-cache", UDSYN_ANSWER_CACHE_MB="0")),
+        Server(BEFORE, [sys.executable, "-m", "udsyn", "serve"], "/sparql", "/health",
+               env=udsyn_env("udsyn-before", PYTHONPATH=str(before / "service"))),
+        Server(OXI, [str(OXIGRAPH), "serve", "--location", str(folder / "oxigraph"),
+                     "--bind", "127.0.0.1:{port}", "--union-default-graph"],
+               "/query", "/query" + ask),
+        Server(RDFLIB, [sys.executable, str(HELPERS / "rdflib_server.py"),
+                        str(folder / "data.nq"), "--port", "{port}"],
+               "/sparql", "/sparql" + ask),
     ]  # fmt: skip
     for server in servers:
         server.log = folder / (server.name.replace(", ", "-").replace(" ", "-") + ".log")
@@ -483,7 +594,7 @@ def busy_fraction(seconds: float = 1.0) -> float:
     return (busy1 - busy0) / max(1, total1 - total0)
 
 
-def wait_for_quiet(limit: float = 0.15, patience: float = 60) -> float:
+def wait_for_quiet(limit: float = 0.15, patience: float = 20) -> float:
     """Wait (up to ``patience`` s) until other work leaves the CPUs; the last busy fraction."""
     deadline = time.monotonic() + patience
     busy = busy_fraction()
@@ -506,151 +617,426 @@ def run_quietly(command: list[str]) -> None:
 def synthetic_file(agreements: int = 10_000) -> Path:
     """The synthetic graph, generated afresh by generate.py (deterministic)."""
     target = WORK / f"agreements-{agreements}.nt"
-    run_quietly(
-        [
-            sys.executable,
-            str(HERE / "generate.py"),
-            "--agreements",
-            str(agreements),
-            "--out",
-            str(target),
-        ]
-    )
+    run_quietly([sys.executable, str(HERE / "generate.py"), "--agreements", str(agreements),
+                 "--out", str(target)])  # fmt: skip
     return target
 
 
 def prepare(dataset: Dataset) -> Path:
-    """A folder with the udsyn store, its N-Quads export and the oxigraph store of the same."""
+    """A folder with udsyn's store (three copies), its N-Quads export and oxigraph's store."""
     folder = WORK / dataset.name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     store = ["--store", str(folder / "udsyn")]
+    started = time.monotonic()
     if dataset is STRATEGY:
-        run_quietly([str(UDSYN), *store, "load", "--shipped"])
+        run_quietly([str(UDSYN_BIN), *store, "load", "--shipped"])
     else:
         source = synthetic_file()
-        run_quietly([str(UDSYN), *store, "load", str(source), "--graph", SYNTHETIC_GRAPH])
+        run_quietly([str(UDSYN_BIN), *store, "load", str(source), "--graph", SYNTHETIC_GRAPH])
+    say(f"{dataset.name}: udsyn load {time.monotonic() - started:.1f} s")
     export = folder / "data.nq"
-    run_quietly([str(UDSYN), *store, "export", "--format", "nquads", "-o", str(export)])
+    run_quietly([str(UDSYN_BIN), *store, "export", "--format", "nquads", "-o", str(export)])
     run_quietly(
         [str(OXIGRAPH), "load", "--location", str(folder / "oxigraph"), "--file", str(export)]
     )
-    with export.open() as lines:
-        say(f"{dataset.name}: {sum(1 for _ in lines)} quads in every server")
+    for copy in ("udsyn-no-cache", "udsyn-before"):
+        shutil.copytree(folder / "udsyn", folder / copy)
     return folder
 
 
-# -- requests and answers ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Subjects:
+    """What the varied requests draw from: the agreements, and every resource under id/."""
+
+    agreements: tuple[str, ...]
+    resources: tuple[str, ...]
+    quads: int
 
 
-def sparql_request(server: Server, query: Query) -> Request:
-    path = f"{server.sparql_path}?{urllib.parse.urlencode({'query': query.text})}"
-    return Request(query.key, path, SPARQL_JSON)
+def subjects_of(export: Path) -> Subjects:
+    """The agreements and the resources of an N-Quads export, in a fixed shuffled order."""
+    agreements, resources, quads = set(), set(), 0
+    with export.open(encoding="utf-8") as lines:
+        for line in lines:
+            quads += 1
+            subject, predicate, rest = line.split(" ", 2)
+            if not subject.startswith(f"<{BASE_IRI}id/"):
+                continue
+            resources.add(subject[1:-1])
+            if predicate == RDF_TYPE and rest.startswith(AGREEMENT_TYPE):
+                agreements.add(subject[1:-1])
+    return Subjects(spread(agreements), spread(resources), quads)
 
 
-def question_requests(dataset: Dataset) -> list[Request]:
-    """The lookup through udsyn's named question, as plain JSON and as CSV."""
-    requests = []
-    for answer, name in (("plain-json", "json"), ("csv", "csv")):
-        values = urllib.parse.urlencode({**dataset.question_values, "format": name})
-        path = f"/questions/describe-resource?{values}"
-        requests.append(Request(f"question ({name})", path, {}, answer))
-    return requests
+def spread(values: set[str]) -> tuple[str, ...]:
+    """The values in an order that is fixed but unrelated to their names."""
+    return tuple(sorted(values, key=lambda v: hashlib.blake2b(v.encode()).digest()))
+
+
+# -- the requests ------------------------------------------------------------------------------
+
+
+def sparql_get(server: Server, text: str) -> str:
+    return f"{server.sparql_path}?query={urllib.parse.quote(text, safe='')}"
+
+
+def describe_text(resource: str, lang: str) -> str:
+    """The named question ``describe-resource`` with its values bound, as plain SPARQL."""
+    question = shipped_questions().get("describe-resource")
+    info = analyse(question.text, BASE_IRI, VOCABULARIES)
+    values = {"resource": resource, "lang": lang}
+    bound = bind_values(question.text, info, question.bind(values, BASE_IRI))
+    return "\n".join(line for line in bound.splitlines() if not line.startswith("#"))
+
+
+def describe_texts(resources: tuple[str, ...]) -> list[str]:
+    """describe-resource bound to each resource, in English and then in Danish, as SPARQL
+    (for oxigraph and rdflib, which keep no answers: the first PEER_RESOURCES resources)."""
+    marker = BASE_IRI + "id/benchmark-marker"
+    texts = []
+    for lang in ("en", "da"):
+        template = describe_text(marker, lang)
+        texts += [template.replace(f"<{marker}>", f"<{iri}>") for iri in resources]
+    return texts
+
+
+def question_path(name: str, values: dict[str, str]) -> str:
+    return f"/questions/{name}?{urllib.parse.urlencode(values)}" if values else f"/questions/{name}"
+
+
+def describe_paths(resources: tuple[str, ...]) -> list[str]:
+    """The same describe-resource requests through udsyn's ``/questions`` (plain JSON)."""
+    return [
+        question_path("describe-resource",
+                      {"resource": iri.removeprefix(BASE_IRI), "lang": lang, "format": "json"})
+        for lang in ("en", "da")
+        for iri in resources
+    ]  # fmt: skip
+
+
+def library_paths() -> list[str]:
+    """Every named question with its defaults, as the start page and query page ask them."""
+    return [question_path(question.name, {}) for question in shipped_questions()]
+
+
+def page_items(server: Server, lookup_iri: str) -> list[str]:
+    """The query page's starter query and its query for an opened IRI, POSTed as a form."""
+    texts = [PAGE_STARTER, PAGE_RESOURCE.format(iri=lookup_iri)]
+    return [f"{server.sparql_path}\t{urllib.parse.urlencode({'query': t})}" for t in texts]
+
+
+@dataclass
+class Workload:
+    """Every request list of a dataset, per server."""
+
+    dataset: Dataset
+    subjects: Subjects
+    describe_sparql: list[str]
+
+    def lookups(self, server: Server) -> Requests:
+        items = tuple(sparql_get(server, LOOKUP.format(iri=iri) + " LIMIT ")
+                      for iri in self.subjects.agreements)  # fmt: skip
+        return Requests("lookup", "limit", items)
+
+    def describes(self, server: Server) -> Requests:
+        if server.name in OURS:
+            items = tuple(describe_paths(self.subjects.resources))
+            return Requests("describe", "plain", items, accept="application/json",
+                            answer="plain-json")  # fmt: skip
+        items = tuple(sparql_get(server, text) for text in self.describe_sparql)
+        return Requests("describe", "plain", items)
+
+    def repeated_describe(self, server: Server) -> Requests:
+        first = self.describes(server)
+        return Requests("describe-repeated", "cycle", first.items[:1], accept=first.accept,
+                        answer=first.answer)  # fmt: skip
+
+    def load(self, probe: str, server: Server) -> Load:
+        """The wrk load of one probe for one server."""
+        if probe == "varied lookup":
+            return Load((self.lookups(server),))
+        if probe == "repeated lookup":
+            item = sparql_get(server, self.dataset.lookup.text)
+            return Load((Requests("lookup-repeated", "cycle", (item,)),))
+        if probe == "varied describe":
+            return Load((self.describes(server),))
+        if probe == "repeated describe":
+            return Load((self.repeated_describe(server),))
+        if probe == "heavy":
+            item = sparql_get(server, self.dataset.heavy.text)
+            return Load((Requests("heavy-repeated", "cycle", (item,)),))
+        if probe == "analyst mix":
+            return self.mix(server)
+        raise ValueError(probe)
+
+    def mix(self, server: Server) -> Load:
+        lists = {
+            "library": Requests("library", "cycle", tuple(library_paths()), accept="*/*",
+                                answer="any"),
+            "page": Requests("page", "cycle", tuple(page_items(server, self.dataset.lookup_iri)),
+                             method="POST"),
+            "lookup": self.lookups(server),
+        }  # fmt: skip
+        names = list(lists)
+        return Load(tuple(lists.values()), tuple(names.index(n) + 1 for n in MIX_PATTERN))
+
+    def heavy_varied(self, server: Server) -> Requests:
+        """The heavy query with a LIMIT above its rows that differs per request."""
+        item = sparql_get(server, self.dataset.heavy.text + "\nLIMIT ")
+        return Requests("heavy", "limit", (item,), base=50_000)
 
 
 def count_rows(body: bytes, answer: str) -> int:
+    if answer == "any":
+        return 0
     if answer == "csv":
         return sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8")))) - 1
     document = json.loads(body)
     return len(document["rows"] if answer == "plain-json" else document["results"]["bindings"])
 
 
-def fetch_rows(server: Server, request: Request, timeout: float = 120) -> int:
-    """Ask once (this also warms the server up) and count the answer's rows."""
-    http = urllib.request.Request(server.url(request.path), headers=request.headers)
-    with urllib.request.urlopen(http, timeout=timeout) as answer:
-        if answer.status != 200:
-            raise RuntimeError(f"{server.name} answered {request.label} with {answer.status}")
-        return count_rows(answer.read(), request.answer)
+def ask(server: Server, requests: Requests, k: int, timeout: float = 120) -> tuple[int, float]:
+    """Send request number ``k`` of a list once: its rows and seconds (an error raises)."""
+    path, body = requests.item(k)
+    headers = {"Accept": requests.accept}
+    data = None
+    if body is not None:
+        data = body.encode()
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    http = urllib.request.Request(server.url(path), data=data, headers=headers,
+                                  method=requests.method)  # fmt: skip
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(http, timeout=timeout) as answer:
+            content = answer.read()
+    except urllib.error.HTTPError as error:
+        detail = error.read()[:300].decode(errors="replace")
+        raise RuntimeError(f"{server.name}: {path[:120]} answered {error.code}: {detail}") from None
+    return count_rows(content, requests.answer), time.perf_counter() - started
+
+
+# -- running wrk -------------------------------------------------------------------------------
+
+
+def plan_file(folder: Path, probe: str, server: Server, load: Load) -> Path:
+    path = folder / "plans" / f"{probe}-{server.name}.txt".replace(" ", "-").replace(",", "")
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(load.plan_text(), encoding="utf-8")
+    return path
+
+
+def first_use(server: Server, load: Load) -> int:
+    """Ask request 0 of each list not yet used on the server; the first list's rows."""
+    rows = -1
+    for requests in load.lists:
+        if requests.name not in server.drawn:
+            count, _ = ask(server, requests, 0)
+            server.drawn[requests.name] = 1
+        else:
+            count = -1
+        rows = count if rows == -1 else rows
+    return rows
+
+
+def offsets(server: Server, load: Load) -> list[int]:
+    return [server.drawn.get(requests.name, 0) for requests in load.lists]
+
+
+def remember(server: Server, load: Load, outcome: Outcome) -> None:
+    """Continue each list's numbers where this run stopped."""
+    for requests, following in zip(load.lists, outcome.following, strict=False):
+        server.drawn[requests.name] = max(server.drawn.get(requests.name, 0), following)
+
+
+def run_wrk(
+    server: Server, load: Load, plan_path: Path, connections: int, seconds: float, timeout: float
+) -> Outcome:
+    """One wrk run against a server, with the server's CPU time around it."""
+    command = wrk_command(server.url(), plan_path, offsets(server, load), connections, seconds,
+                          timeout)  # fmt: skip
+    before = server.cpu()
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + timeout + 30)
+    after = server.cpu()
+    outcome = parse_wrk(done.stdout)
+    outcome.cpu_main, outcome.cpu_children = (b - a for a, b in zip(before, after, strict=True))
+    remember(server, load, outcome)
+    return outcome
 
 
 # -- the run -----------------------------------------------------------------------------------
 
 
 @dataclass
-class Row:
-    """One line of a results table."""
+class Cell:
+    """One probe at one concurrency on one server: an outcome per round."""
 
     server: str
-    query: str
-    rows: int
+    probe: str
     connections: int
-    outcome: Outcome
+    rows: int
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def median(self, value: str) -> float:
+        return statistics.median(getattr(o, value) for o in self.outcomes)
+
+    @property
+    def cpu(self) -> tuple[float, float]:
+        return (statistics.median(o.cpu_ms[0] for o in self.outcomes),
+                statistics.median(o.cpu_ms[1] for o in self.outcomes))  # fmt: skip
+
+    @property
+    def errors(self) -> dict[str, int]:
+        total: dict[str, int] = {}
+        for outcome in self.outcomes:
+            for kind, count in outcome.errors.items():
+                total[kind] = total.get(kind, 0) + count
+            if outcome.crashed:
+                total["**server crashed**"] = total.get("**server crashed**", 0) + 1
+        return total
 
 
 @dataclass
 class DatasetResult:
     dataset: Dataset
     quads: int
-    rows: list[Row] = field(default_factory=list)
+    agreements: int
+    resources: int
+    cells: list[Cell] = field(default_factory=list)
     mixed: dict[str, Outcome] = field(default_factory=dict)
-    busy: dict[str, float] = field(default_factory=dict)  # other work before each server
+    busy: list[float] = field(default_factory=list)  # other work before each round
+    started: dict[str, tuple[float, float]] = field(default_factory=dict)  # seconds, MB
+    library: list[tuple[str, int, float, float]] = field(default_factory=list)  # ms twice
+    wrapped: dict[str, int] = field(default_factory=dict)  # server: describe numbers drawn
+
+    def cell(self, server: str, probe: str, connections: int) -> Cell | None:
+        for cell in self.cells:
+            if (cell.server, cell.probe, cell.connections) == (server, probe, connections):
+                return cell
+        return None
 
 
-def measure_server(server: Server, requests: list[Request], plan: Plan) -> list[Row]:
-    """Every request at every concurrency level against one running server.
-
-    A server that dies during a run is recorded as crashed and started again.
-    """
-    rows = []
-    for request in requests:
-        count = fetch_rows(server, request)
-        if plan.warmup_seconds and server.name != "rdflib":
-            run_wrk(server, request, 1, plan.warmup_seconds, plan.timeout_seconds)
-        for connections in CONCURRENCY:
-            seconds = plan.duration(server.name, request, connections)
-            outcome = run_wrk(server, request, connections, seconds, plan.timeout_seconds)
-            if not server.alive():
-                outcome.crashed = True
-                say(f"  {server.name} crashed; see {server.log}; starting it again")
-                server.stop()
-                server.start()
-            rows.append(Row(server.name, request.label, count, connections, outcome))
-            say(f"  {server.name:<16} {request.label:<16} c{connections:<3} {count:>5} rows "
-                f"{outcome.rate:9.1f} req/s  p50 {outcome.p50_ms:8.2f} ms  "
-                f"p99 {outcome.p99_ms:8.2f} ms  errors {outcome.error_text()}")  # fmt: skip
-    return rows
+def rotated(names: tuple[str, ...], round_number: int) -> list[str]:
+    """The servers' order in a round: shifted by one each round, reversed every other."""
+    shift = round_number % len(names)
+    order = list(names[shift:] + names[:shift])
+    return order[::-1] if round_number % 2 else order
 
 
-def measure_mixed(server: Server, dataset: Dataset, plan: Plan) -> Outcome:
-    """The lookup's latency while the heavy query keeps the server busy."""
-    lookup = sparql_request(server, dataset.lookup)
-    heavy = sparql_request(server, dataset.heavy)
-    fetch_rows(server, heavy)
-    outcome = run_mixed(server, lookup, heavy, plan)
-    say(f"  {server.name:<16} lookup under heavy load: {outcome.rate:.1f} req/s, "
-        f"p50 {outcome.p50_ms:.2f} ms, p99 {outcome.p99_ms:.2f} ms, "
-        f"errors {outcome.error_text()}")  # fmt: skip
+def measure_probe(
+    probe: Probe, servers: dict[str, Server], work: Workload, folder: Path, plan: Plan,
+    result: DatasetResult,
+) -> None:  # fmt: skip
+    """One probe on its servers: a first request and a warm-up each, then rounds."""
+    loads = {name: work.load(probe.key, servers[name]) for name in probe.servers}
+    paths = {name: plan_file(folder, probe.key, servers[name], loads[name])
+             for name in probe.servers}  # fmt: skip
+    cells: dict[tuple[str, int], Cell] = {}
+    for name in probe.servers:
+        rows = first_use(servers[name], loads[name])
+        for connections in connections_for(probe, name):
+            cells[name, connections] = Cell(name, probe.key, connections, rows)
+        if plan.warmup_seconds and name != RDFLIB:
+            run_wrk(servers[name], loads[name], paths[name], 1, plan.warmup_seconds,
+                    plan.timeout_seconds)  # fmt: skip
+    for round_number in range(plan.rounds if probe.headline else 1):
+        result.busy.append(wait_for_quiet())
+        for connections in probe.connections:
+            for name in rotated(probe.servers, round_number):
+                if (name, connections) not in cells:
+                    continue
+                outcome = measure_once(servers[name], loads[name], paths[name], connections,
+                                       plan.duration(name, probe.key), plan)  # fmt: skip
+                cells[name, connections].outcomes.append(outcome)
+                say(f"  r{round_number + 1} {name:<16} {probe.key:<18} c{connections:<3} "
+                    f"{outcome.rate:9.1f} req/s  p50 {outcome.p50_ms:8.2f} ms  "
+                    f"p99 {outcome.p99_ms:8.2f} ms  CPU {sum(outcome.cpu_ms):6.2f} ms/req  "
+                    f"errors {error_text(outcome.errors, outcome.crashed)}")  # fmt: skip
+    result.cells += cells.values()
+
+
+def connections_for(probe: Probe, server: str) -> tuple[int, ...]:
+    """rdflib-endpoint runs all but lookups at 1 connection only (seconds per answer)."""
+    if server == RDFLIB and "lookup" not in probe.key:
+        return (1,)
+    return probe.connections
+
+
+def measure_once(
+    server: Server, load: Load, path: Path, connections: int, seconds: float, plan: Plan
+) -> Outcome:
+    """One run; a server that died meanwhile is recorded as crashed and started again."""
+    outcome = run_wrk(server, load, path, connections, seconds, plan.timeout_seconds)
+    if not server.alive():
+        outcome.crashed = True
+        say(f"  {server.name} crashed; see {server.log}; starting it again")
+        server.stop()
+        server.start()
     return outcome
 
 
-def measure_dataset(dataset: Dataset, plan: Plan) -> DatasetResult:
-    """Prepare the dataset, then measure each server in turn (only one runs at a time)."""
+def measure_mixed(server: Server, work: Workload, folder: Path, plan: Plan) -> Outcome:
+    """Varied lookups at 4 connections while 2 connections send varied heavy queries."""
+    lookup = Load((work.lookups(server),))
+    heavy = Load((work.heavy_varied(server),))
+    lookup_path = plan_file(folder, "mixed-lookup", server, lookup)
+    heavy_path = plan_file(folder, "mixed-heavy", server, heavy)
+    first_use(server, lookup)
+    first_use(server, heavy)
+    seconds = plan.seconds
+    hammer = subprocess.Popen(
+        wrk_command(server.url(), heavy_path, offsets(server, heavy), 2, seconds + 2,
+                    plan.timeout_seconds),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        time.sleep(1.0)  # let the heavy queries occupy the server first
+        measured = run_wrk(server, lookup, lookup_path, 4, seconds, plan.timeout_seconds)
+    finally:
+        heavy_output, _ = hammer.communicate(timeout=seconds + plan.timeout_seconds + 30)
+    heavy_outcome = parse_wrk(heavy_output)
+    remember(server, heavy, heavy_outcome)
+    measured.errors = {**measured.errors, "heavy-side errors": heavy_outcome.error_count}
+    say(f"  {server.name:<16} varied lookups under heavy load: {measured.rate:.1f} req/s, "
+        f"p50 {measured.p50_ms:.2f} ms, p99 {measured.p99_ms:.2f} ms, "
+        f"heavy {heavy_outcome.rate:.1f} req/s, errors {error_text(measured.errors)}")  # fmt: skip
+    return measured
+
+
+def check_library(server: Server, work: Workload) -> list[tuple[str, int, float, float]]:
+    """Each repeated request of the analyst mix asked twice (the first time no cache holds
+    it): its rows, and milliseconds the first and the second time."""
+    mix = work.mix(server)
+    found = []
+    for requests in mix.lists[:2]:
+        for k, item in enumerate(requests.items):
+            rows, first = ask(server, requests, k)
+            _, second = ask(server, requests, k)
+            name = item if requests.method == "GET" else f"query page {k + 1}"
+            found.append((name.removeprefix("/questions/"), rows, 1000 * first, 1000 * second))
+    return found
+
+
+def measure_dataset(dataset: Dataset, plan: Plan, before: Path, probes: tuple[Probe, ...]
+                    ) -> DatasetResult:  # fmt: skip
+    """Prepare the dataset, start every server, then measure probe by probe in rounds."""
     folder = prepare(dataset)
-    with (folder / "data.nq").open() as lines:
-        result = DatasetResult(dataset, sum(1 for _ in lines))
-    servers = servers_for(folder)
-    for name, (full, mixed) in SERVERS.items():
-        busy = result.busy[name] = wait_for_quiet()
-        say(f"{dataset.name}: starting {name} (machine {busy:.0%} busy before)")
-        with running(servers[name]) as live:
-            if full:
-                requests = [sparql_request(live, query) for query in dataset.queries()]
-                if live.is_udsyn:
-                    requests += question_requests(dataset)
-                result.rows += measure_server(live, requests, plan)
-            if mixed:
-                result.mixed[name] = measure_mixed(live, dataset, plan)
+    subjects = subjects_of(folder / "data.nq")
+    say(f"{dataset.name}: {subjects.quads} quads in every server, "
+        f"{len(subjects.agreements)} agreements, {len(subjects.resources)} resources")  # fmt: skip
+    result = DatasetResult(dataset, subjects.quads, len(subjects.agreements),
+                           len(subjects.resources))  # fmt: skip
+    work = Workload(dataset, subjects, describe_texts(subjects.resources[:PEER_RESOURCES]))
+    servers = servers_for(folder, before)
+    with all_running(servers):
+        result.started = {s.name: (s.started_in, s.memory_mb) for s in servers.values()}
+        result.library = check_library(servers[UDSYN], work)
+        for probe in probes:
+            say(f"{dataset.name}: {probe.key}")
+            measure_probe(probe, servers, work, folder, plan, result)
+        for name in (UDSYN, BEFORE, OXI):
+            result.mixed[name] = measure_mixed(servers[name], work, folder, plan)
+        result.wrapped = {name: servers[name].drawn.get("describe", 0) for name in OURS}
     return result
 
 
@@ -661,148 +1047,279 @@ def ms(value: float) -> str:
     return f"{value:.2f}" if value < 10 else f"{value:.0f}" if value >= 100 else f"{value:.1f}"
 
 
-def ratio(ours: Outcome | None, theirs: Outcome | None) -> str:
+def error_text(errors: dict[str, int], crashed: bool = False) -> str:
+    found = [f"{n} {kind}" for kind, n in errors.items() if n]
+    if crashed:
+        found.append("**server crashed**")
+    return ", ".join(found) or "0"
+
+
+def paired(ours: Cell | None, theirs: Cell | None) -> list[float]:
+    """Rate ratios round by round (rounds where both ran)."""
     if ours is None or theirs is None:
+        return []
+    return [a.rate / b.rate for a, b in zip(ours.outcomes, theirs.outcomes, strict=False)
+            if b.rate]  # fmt: skip
+
+
+def ratio_text(ratios: list[float], spread: bool = False) -> str:
+    if not ratios:
         return "-"
-    if theirs.rate == 0:
-        return "∞" if ours.rate else "-"
-    return f"{ours.rate / theirs.rate:.2f}x"
+    text = f"{statistics.median(ratios):.2f}x"
+    if spread and len(ratios) > 1:
+        text += f" ({min(ratios):.2f}-{max(ratios):.2f})"
+    return text
 
 
-def peer(result: DatasetResult, server: str, query: str, connections: int) -> Outcome | None:
-    """The same query at the same concurrency on another server (questions: ``describe``)."""
-    wanted = "describe" if query.startswith("question") else query
-    for row in result.rows:
-        if (row.server, row.query, row.connections) == (server, wanted, connections):
-            return row.outcome
-    return None
+def cpu_text(cell: Cell) -> str:
+    main, children = cell.cpu
+    return f"{main:.2f} + {children:.2f}" if cell.server in OURS else f"{main + children:.2f}"
 
 
-def results_table(result: DatasetResult) -> list[str]:
+def cell_columns(cell: Cell) -> str:
+    rate, p50, p99 = (cell.median(value) for value in ("rate", "p50_ms", "p99_ms"))
+    return f"{rate:.0f} | {ms(p50)} | {ms(p99)} | {cpu_text(cell)} | {error_text(cell.errors)}"
+
+
+def probe_table(result: DatasetResult, probes: tuple[str, ...]) -> list[str]:
+    """Each probe on each server, medians over rounds, udsyn's ratios to the peers."""
     lines = [
-        "| server | query | rows | conn. | req/s | p50 ms | p99 ms | errors | CPU ms/req "
-        "| udsyn/oxigraph | udsyn/rdflib |",
-        "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|",
+        "| request | server | conn. | rows | req/s | p50 ms | p99 ms | CPU ms/req | errors "
+        "| ÷ oxigraph | ÷ rdflib |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
-    for row in result.rows:
-        outcome = row.outcome
-        ours = row.server.startswith("udsyn")
-        vs_ox = ratio(outcome, peer(result, "oxigraph", row.query, row.connections)) if ours else ""
-        vs_rdf = ratio(outcome, peer(result, "rdflib", row.query, row.connections)) if ours else ""
-        lines.append(
-            f"| {row.server} | {row.query} | {row.rows} | {row.connections} "
-            f"| {outcome.rate:.1f} | {ms(outcome.p50_ms)} | {ms(outcome.p99_ms)} "
-            f"| {outcome.error_text()} | {outcome.cpu_text(split=ours)} | {vs_ox} | {vs_rdf} |"
-        )
+    for probe in probes:
+        for server in SERVERS:
+            for connections in CONCURRENCY:
+                cell = result.cell(server, probe, connections)
+                if cell is None or not cell.outcomes:
+                    continue
+                peers = ["", ""]
+                if server in OURS:
+                    peers = [ratio_text(paired(cell, result.cell(p, probe, connections)))
+                             for p in (OXI, RDFLIB)]  # fmt: skip
+                rows = cell.rows if cell.rows >= 0 else "-"
+                name = server + (" †" if probe in WRAPS and server in wrapped(result) else "")
+                lines.append(f"| {probe} | {name} | {connections} | {rows} | "
+                             f"{cell_columns(cell)} | {peers[0]} | {peers[1]} |")  # fmt: skip
+    return lines
+
+
+def headline_table(results: list[DatasetResult]) -> list[str]:
+    """Varied lookups on every dataset: req/s of each server and udsyn's ratios."""
+    lines = [
+        "| dataset | conn. | " + " | ".join(SERVERS) + " | udsyn ÷ oxigraph (≥ 0.35x) "
+        "| udsyn ÷ rdflib (≥ 5x) | udsyn ÷ before |",
+        "|---|---:|" + "---:|" * (len(SERVERS) + 3),
+    ]
+    for result in results:
+        for connections in CONCURRENCY:
+            cells = {name: result.cell(name, "varied lookup", connections) for name in SERVERS}
+            rates = [f"{c.median('rate'):.0f}" if c and c.outcomes else "-" for c in cells.values()]
+            ratios = [paired(cells[UDSYN], cells[peer]) for peer in (OXI, RDFLIB, BEFORE)]
+            marks = [
+                f"{ratio_text(ratios[0])} {verdict(bool(ratios[0]) and median(ratios[0]) >= 0.35)}",
+                f"{ratio_text(ratios[1])} {verdict(bool(ratios[1]) and median(ratios[1]) >= 5)}",
+                ratio_text(ratios[2], spread=True),
+            ]
+            lines.append(f"| {result.dataset.name} | {connections} | " + " | ".join(rates)
+                         + " | " + " | ".join(marks) + " |")  # fmt: skip
+    return lines
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def target_lines(result: DatasetResult) -> list[str]:
+    """The issue's targets on varied lookups: ≥ 0.35x oxigraph and ≥ 5x rdflib-endpoint."""
+    lines = []
+    for server in (UDSYN, NO_CACHE):
+        for connections in CONCURRENCY:
+            cell = result.cell(server, "varied lookup", connections)
+            vs_ox = paired(cell, result.cell(OXI, "varied lookup", connections))
+            vs_rdf = paired(cell, result.cell(RDFLIB, "varied lookup", connections))
+            if not (vs_ox and vs_rdf):
+                lines.append(f"- {server}, {connections} conn.: not measured")
+                continue
+            ox, rdf = statistics.median(vs_ox), statistics.median(vs_rdf)
+            lines.append(
+                f"- {server}, varied lookups, {connections} conn.: {ox:.2f}x oxigraph "
+                f"(≥ 0.35x: {verdict(ox >= 0.35)}), {rdf:.1f}x rdflib-endpoint "
+                f"(≥ 5x: {verdict(rdf >= 5)})"
+            )
+    failing = [f"{c.server} {c.probe} c{c.connections}" for c in result.cells
+               if c.server in OURS and sum(c.errors.values())]  # fmt: skip
+    failing += [f"{name} (under heavy load)" for name, o in result.mixed.items()
+                if name in OURS and o.error_count]  # fmt: skip
+    lines.append(f"- zero errors on udsyn: {verdict(not failing)}"
+                 + (f" ({'; '.join(failing)})" if failing else ""))  # fmt: skip
+    return lines
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "**not met**"
+
+
+def before_after_table(result: DatasetResult) -> list[str]:
+    """The earlier commit against this one, probe by probe, ratios paired by round."""
+    lines = [
+        "| request | conn. | before req/s | after req/s | after ÷ before (rounds) "
+        "| before CPU ms/req | after CPU ms/req | before p99 ms | after p99 ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for probe in PROBES:
+        for connections in CONCURRENCY:
+            old = result.cell(BEFORE, probe.key, connections)
+            new = result.cell(UDSYN, probe.key, connections)
+            if not (old and new and old.outcomes and new.outcomes):
+                continue
+            lines.append(
+                f"| {probe.key} | {connections} | {old.median('rate'):.0f} "
+                f"| {new.median('rate'):.0f} | {ratio_text(paired(new, old), spread=True)} "
+                f"| {sum(old.cpu):.2f} | {sum(new.cpu):.2f} | {ms(old.median('p99_ms'))} "
+                f"| {ms(new.median('p99_ms'))} |"
+            )
+    return lines
+
+
+def mix_table(result: DatasetResult) -> list[str]:
+    """The analyst mix with the answer cache on and off (and on the earlier commit)."""
+    lines = [
+        "| server | conn. | req/s | p50 ms | p99 ms | CPU ms/req | errors | ÷ cache off (rounds) |",
+        "|---|---:|---:|---:|---:|---:|---|---:|",
+    ]
+    for server in OURS:
+        for connections in CONCURRENCY:
+            cell = result.cell(server, "analyst mix", connections)
+            if cell is None or not cell.outcomes:
+                continue
+            off = result.cell(NO_CACHE, "analyst mix", connections)
+            versus = "" if server == NO_CACHE else ratio_text(paired(cell, off), spread=True)
+            lines.append(f"| {server} | {connections} | {cell_columns(cell)} | {versus} |")
     return lines
 
 
 def mixed_table(result: DatasetResult) -> list[str]:
     lines = [
-        "| server | lookup req/s | lookup p50 ms | lookup p99 ms | errors |",
+        "| server | lookups/s | lookup p50 ms | lookup p99 ms | errors |",
         "|---|---:|---:|---:|---|",
     ]
     for name, outcome in result.mixed.items():
-        lines.append(
-            f"| {name} | {outcome.rate:.1f} | {ms(outcome.p50_ms)} | {ms(outcome.p99_ms)} "
-            f"| {outcome.error_text()} |"
+        lines.append(f"| {name} | {outcome.rate:.0f} | {ms(outcome.p50_ms)} "
+                     f"| {ms(outcome.p99_ms)} | {error_text(outcome.errors)} |")  # fmt: skip
+    return lines
+
+
+def start_line(result: DatasetResult) -> str:
+    parts = [f"{name} {seconds:.1f} s, {memory:.0f} MB"
+             for name, (seconds, memory) in result.started.items()]  # fmt: skip
+    return (
+        "Start-up until the first answer, and memory after it (PSS of the server and its "
+        "workers, shared pages counted once): " + "; ".join(parts) + "."
+    )
+
+
+def library_line(result: DatasetResult) -> str:
+    """What the repeated part of the mix costs uncached, and what the cache keeps of it."""
+    if not result.library:
+        return ""
+    total = sum(first for *_, first, _ in result.library)
+    slowest = sorted(result.library, key=lambda item: -item[2])[:3]
+    named = ", ".join(f"`{name}` {ms(first)} ms" for name, _, first, _ in slowest)
+    missed = [name for name, _, first, second in result.library if second > max(5, first / 2)]
+    kept = len(result.library) - len(missed)
+    text = (
+        f"The {len(result.library)} repeated requests of the mix, each asked twice on udsyn: "
+        f"{ms(total)} ms in all the first time (slowest {named}); {kept} came back from the "
+        "answer cache the second time"
+    )
+    return text + (f", not: {', '.join(f'`{n}`' for n in missed)}." if missed else ".")
+
+
+WRAPS = ("varied describe",)  # probes whose requests can run out of distinct ones
+
+
+def wrapped(result: DatasetResult) -> list[str]:
+    """The servers with a cache that were sent more varied describe-resource requests than
+    there are distinct ones."""
+    return [
+        name
+        for name, drawn in result.wrapped.items()
+        if name != NO_CACHE and drawn > 2 * result.resources
+    ]
+
+
+def wrap_note(result: DatasetResult) -> str:
+    """Whether the varied describe-resource requests ran out of distinct ones on a server."""
+    distinct = 2 * result.resources
+    over = [f"{name} ({result.wrapped[name]})" for name in wrapped(result)]
+    if not over:
+        return (
+            f"Varied describe-resource: {distinct} distinct requests (each resource in "
+            "English and Danish); no server was sent one twice."
         )
-    return lines
-
-
-def verdict(met: bool) -> str:
-    return "met" if met else "**missed**"
-
-
-def lookup_targets(result: DatasetResult, udsyn: str, query: str, connections: int) -> str:
-    """Cheap lookup: at least 3x rdflib-endpoint and 0.2x oxigraph serve."""
-    ours = peer(result, udsyn, query, connections)
-    ox, rdf = (peer(result, s, query, connections) for s in ("oxigraph", "rdflib"))
-    if not (ours and ox and rdf and ox.rate):
-        return f"- {udsyn}, {query}, {connections} conn.: not measured"
-    vs_rdf = ours.rate / rdf.rate if rdf.rate else float("inf")
-    vs_ox = ours.rate / ox.rate
     return (
-        f"- {udsyn}, {query}, {connections} conn.: {vs_rdf:.1f}x rdflib-endpoint (≥ 3x: "
-        f"{verdict(vs_rdf >= 3)}), {vs_ox:.2f}x oxigraph (≥ 0.2x: {verdict(vs_ox >= 0.2)})"
+        f"Varied describe-resource: only {distinct} distinct requests (each resource in "
+        f"English and Danish); the servers marked † were sent more (how many: "
+        f"{', '.join(over)}), so an answer cache served the repeats."
     )
-
-
-def heavy_target(result: DatasetResult, udsyn: str, connections: int) -> str:
-    """Queries of 1,000 rows or more: at least 0.5x oxigraph serve."""
-    ours, ox = (peer(result, s, "heavy", connections) for s in (udsyn, "oxigraph"))
-    if not (ours and ox and ox.rate):
-        return f"- {udsyn}, heavy, {connections} conn.: not measured"
-    vs_ox = ours.rate / ox.rate
-    rows = next((r.rows for r in result.rows if r.query == "heavy"), 0)
-    return (
-        f"- {udsyn}, heavy ({rows} rows), {connections} conn.: {vs_ox:.2f}x oxigraph "
-        f"(≥ 0.5x: {verdict(vs_ox >= 0.5)})"
-    )
-
-
-def target_lines(result: DatasetResult) -> list[str]:
-    """Each target, judged on this dataset's numbers, for udsyn with and without its cache."""
-    lines = []
-    for udsyn in ("udsyn", "udsyn, no cache"):
-        for connections in CONCURRENCY:
-            lines.append(lookup_targets(result, udsyn, "lookup", connections))
-        for connections in CONCURRENCY:
-            lines.append(heavy_target(result, udsyn, connections))
-    for name, mixed in result.mixed.items():
-        if name.startswith("udsyn"):
-            lines.append(
-                f"- {name}: lookup p99 while the heavy query runs {ms(mixed.p99_ms)} ms "
-                f"(< 20 ms: {verdict(mixed.p99_ms < 20)})"
-            )
-    failing = [
-        f"{r.server} {r.query} c{r.connections}"
-        for r in result.rows
-        if r.server.startswith("udsyn") and r.outcome.error_count
-    ]
-    failing += [
-        f"{name} (mixed)"
-        for name, o in result.mixed.items()
-        if name.startswith("udsyn") and o.error_count
-    ]
-    lines.append(
-        f"- zero errors on udsyn: {verdict(not failing)}"
-        + (f" ({'; '.join(failing)})" if failing else "")
-    )
-    return lines
 
 
 def dataset_section(result: DatasetResult, plan: Plan) -> list[str]:
     dataset = result.dataset
+    lookup = LOOKUP.format(iri="…")
     return [
         f"### {dataset.title}: {result.quads} quads",
         "",
-        f"lookup: `{dataset.lookup.text}`; heavy: {dataset.heavy.title}; describe: the named "
-        f"question `describe-resource` (resource={dataset.question_values['resource']}, "
-        "lang=en) sent as SPARQL; question (json/csv): the same through udsyn's "
-        "`/questions/describe-resource`, plain JSON and CSV, compared with the `describe` rows.",
+        f"Varied lookup: `{lookup} LIMIT n`, the agreement cycling over all "
+        f"{result.agreements} and n from 1000 upwards, so no text repeats on a server; "
+        f"repeated lookup: the same for `<{dataset.lookup_iri}>` without `LIMIT`, every "
+        "request. describe-resource: udsyn's `/questions/describe-resource?resource=…&lang=…"
+        "&format=json` (plain JSON); oxigraph and rdflib get the same question bound as "
+        f"SPARQL; varied: over all {result.resources} resources under `id/`. Heavy: "
+        f"{dataset.heavy.title}.",
         "",
-        *results_table(result),
+        *probe_table(result, ("varied lookup", "repeated lookup")),
         "",
-        f"Lookup latency while 2 connections hammer the heavy query (4 lookup connections, "
-        f"{plan.seconds:g} s; errors of both sides):",
+        "Targets (issue 14, varied lookups):",
+        "",
+        *target_lines(result),
+        "",
+        "Before and after (the same server from the earlier commit, same store, same rounds):",
+        "",
+        *before_after_table(result),
+        "",
+        "The analyst mix, answer cache on and off (10 requests in turn: 2 library questions "
+        "with their defaults and 1 query-page query, repeated texts, and 7 varied lookups):",
+        "",
+        *mix_table(result),
+        "",
+        library_line(result),
+        "",
+        "Named question, heavy query:",
+        "",
+        *probe_table(result, ("varied describe", "repeated describe", "heavy")),
+        "",
+        wrap_note(result),
+        "",
+        f"Varied lookups at 4 connections while 2 connections send the heavy query with a "
+        f"varied LIMIT ({plan.seconds:g} s; errors of both sides):",
         "",
         *mixed_table(result),
         "",
-        "Targets:",
-        "",
-        *target_lines(result),
+        start_line(result),
         *busy_note(result),
     ]
 
 
 def busy_note(result: DatasetResult) -> list[str]:
-    """A warning when other work kept the CPUs busy before a server was measured."""
-    busy = {name: share for name, share in result.busy.items() if share > 0.15}
+    """A warning when other work kept the CPUs busy before a round."""
+    busy = [share for share in result.busy if share > 0.15]
     if not busy:
         return []
-    names = ", ".join(f"{name} ({share:.0%})" for name, share in busy.items())
-    return ["", f"Note: other work kept the CPUs busy when these servers started: {names}."]
+    return ["", f"Note: other work kept the CPUs busy before {len(busy)} of {len(result.busy)} "
+                f"rounds (up to {max(busy):.0%})."]  # fmt: skip
 
 
 def machine() -> str:
@@ -829,31 +1346,85 @@ def machine() -> str:
     )
 
 
-def report(results: list[DatasetResult], plan: Plan) -> str:
+@dataclass
+class Run:
+    """A whole run: the datasets' results and what was compared."""
+
+    results: list[DatasetResult]
+    after: str  # the commit measured as udsyn, and whether service/ had changes
+    before: str
+    plan: Plan
+    measured: str = ""
+    minutes: float = 0.0
+    question_changes: list[str] = field(default_factory=list)  # describe-resource's commits
+
+
+def question_changes(before: str) -> list[str]:
+    """The commits since ``before`` that changed describe-resource's text (if it differs)."""
+    path = "queries/describe-resource.rq"
+    old = git("show", f"{before}:{path}")
+    if old == (ROOT / path).read_text(encoding="utf-8").strip():
+        return []
+    log = git("log", "--format=%h", f"{before}..HEAD", "--", path).split()
+    return log or ["uncommitted"]
+
+
+def code_state() -> str:
+    """The commit of the working tree's udsyn, and whether service/ differs from it."""
+    commit = git("rev-parse", "--short", "HEAD")
+    dirty = git("status", "--porcelain", "--", "service")
+    return f"{commit}" + (" with uncommitted changes in service/" if dirty else "")
+
+
+def report(run: Run) -> str:
     """The Markdown that goes between the README's markers."""
+    plan = run.plan
     lines = [
         "## The web service under load",
         "",
-        "`python benchmarks/service.py`: udsyn (`udsyn serve`, 4 query workers; as configured "
-        "by default, with its answer cache, and with `UDSYN_ANSWER_CACHE_MB=0`, so that every "
-        "request runs its query), `oxigraph serve --union-default-graph` and rdflib-endpoint "
-        "over the same quads, one server at a "
-        f"time, driven by wrk on loopback (1 connection: `-t1 -c1`; 16: `-t2 -c16`; "
-        f"{plan.seconds:g} s a run, {plan.heavy_seconds:g} s for the heavy query at 16 "
-        f"connections, {plan.rdflib_seconds:g} s for rdflib-endpoint, timeout "
-        f"{plan.timeout_seconds:g} s). Every answer is SPARQL JSON unless said otherwise. "
-        "CPU ms/req is the server's CPU time per answered request (udsyn: HTTP process + "
-        "query workers); wrk runs on the same 2 cores.",
+        "`python benchmarks/service.py`: udsyn (`udsyn serve`, 4 query workers, as configured "
+        "by default, with its answer cache, and with `UDSYN_ANSWER_CACHE_MB=0`), **udsyn "
+        f"before** (the same at commit `{run.before}`, from a git worktree, for before and "
+        f"after; udsyn itself is `{run.after}`), `oxigraph serve --union-default-graph` and "
+        "rdflib-endpoint over the same quads. All five run at once on loopback; wrk drives "
+        f"one at a time (1 connection: `-t1 -c1`; 16: `-t2 -c16`; {plan.seconds:g} s a run, "
+        f"{plan.mix_seconds:g} s for the mix, {plan.heavy_seconds:g} s for the heavy query, "
+        f"{plan.rdflib_heavy_seconds:g} s for rdflib's, which runs it at 1 connection only; "
+        f"timeout {plan.timeout_seconds:g} s), in {plan.rounds} rounds for the lookups, "
+        "varied describe-resource and the mix (1 for the rest), each round in another order "
+        "of servers. Every answer is SPARQL JSON unless said otherwise. "
+        f"The whole run took {run.minutes:.0f} minutes.",
         "",
-        machine(),
+        "How to read: req/s, p50 and p99 are medians over the rounds; CPU ms/req is the "
+        "server's CPU time per answered request (udsyn: HTTP process + query workers), so "
+        "it does not depend on how busy the 2 cores were; wrk runs on the same cores. "
+        "Ratios (÷ oxigraph, ÷ rdflib, after ÷ before, ÷ cache off) are medians of ratios "
+        "paired by round, with the range over rounds where shown. The *varied* rows are "
+        "what an analyst's lookups cost: every request a new text, so no cache serves it; "
+        "the *repeated* rows show what udsyn's answer cache adds when a text comes back.",
+        "",
+        run.measured,
+        "",
+        "**Varied lookups, the headline** (req/s, medians over rounds; a different agreement "
+        "and text every request):",
+        "",
+        *headline_table(run.results),
         "",
     ]
-    for result in results:
+    if run.question_changes:
+        changed = ", ".join(f"`{commit}`" for commit in run.question_changes)
+        lines += [
+            f"The question `describe-resource` is not the same text in both: it changed in "
+            f"{changed}; udsyn before asks its own version, every other server the current "
+            "one. Its before-and-after rows compare the two texts as much as the two services.",
+            "",
+        ]
+    for result in run.results:
         lines += [*dataset_section(result, plan), ""]
     findings = HELPERS / "findings.md"
     if findings.exists():
         lines.append(findings.read_text(encoding="utf-8").strip())
-    return "\n".join(lines).rstrip() + "\n"
+    return "\n".join(line for line in lines if line is not None).rstrip() + "\n"
 
 
 def write_readme(section: str, readme: Path = README) -> None:
@@ -865,29 +1436,50 @@ def say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="udsyn's web service under load.")
+    parser.add_argument("--quick", action="store_true",
+                        help="1-second runs, 2 rounds, on the strategy graph only; README "
+                             "untouched")  # fmt: skip
     parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="2-second runs on the strategy graph only; README untouched",
+        "--before",
+        default=DEFAULT_BEFORE,
+        help=f"the commit to measure as 'udsyn before' (default {DEFAULT_BEFORE})",
     )
+    parser.add_argument("--rounds", type=int, help="rounds for the headline requests")
+    parser.add_argument("--datasets", nargs="+", choices=[d.name for d in DATASETS],
+                        help="only these datasets")  # fmt: skip
     parser.add_argument("--no-readme", action="store_true", help="print, do not write README")
-    parser.add_argument(
-        "--report-only", action="store_true", help="re-render the last run's saved results"
-    )
-    args = parser.parse_args(argv)
+    parser.add_argument("--report-only", action="store_true",
+                        help="re-render the last run's saved results")  # fmt: skip
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     ensure_wrk()
     WORK.mkdir(parents=True, exist_ok=True)
-    plan = Plan(2, 2, 3, 1) if args.quick else Plan()
-    datasets = [STRATEGY] if args.quick else [STRATEGY, SYNTHETIC]
     saved = WORK / ("results-quick.pickle" if args.quick else "results.pickle")
     if args.report_only:
-        results = pickle.loads(saved.read_bytes())
+        run = pickle.loads(saved.read_bytes())
     else:
-        results = [measure_dataset(dataset, plan) for dataset in datasets]
-        saved.write_bytes(pickle.dumps(results))
-    section = report(results, plan)
+        plan = Plan(1, 1, 2, 1, 1, rounds=2) if args.quick else Plan()
+        if args.rounds:
+            plan = dataclasses.replace(plan, rounds=args.rounds)
+        datasets = [STRATEGY] if args.quick else list(DATASETS)
+        if args.datasets:
+            datasets = [d for d in DATASETS if d.name in args.datasets]
+        tree = before_worktree(args.before)
+        say(f"udsyn before ({args.before}) imports {check_imports(tree)}")
+        started = time.monotonic()
+        run = Run([], code_state(), args.before, plan)
+        run.question_changes = question_changes(args.before)
+        for dataset in datasets:
+            run.results.append(measure_dataset(dataset, plan, tree, PROBES))
+        run.minutes = (time.monotonic() - started) / 60
+        run.measured = machine()
+        saved.write_bytes(pickle.dumps(run))
+    section = report(run)
     print(section)
     if not (args.quick or args.no_readme):
         write_readme(section)
