@@ -120,6 +120,11 @@ class _Worker:
             raise StoreUnavailable(message.decode())
         self.network_refused = message.decode()
 
+    def answering(self) -> bool:
+        """Whether the worker's end of the socket is still open, as far as the event loop has
+        seen (no system call: a worker that died unseen fails its exchange instead)."""
+        return self.reader is not None and not self.reader.at_eof()
+
     async def exchange(self, frame: bytes) -> tuple[str, bytes]:
         """Send a job's frame (:func:`~udsyn.runtime.worker.job_frame`) and wait for the
         first answer frame."""
@@ -255,7 +260,7 @@ class WorkerPool:
         A worker found dead (it died while idle, or during this job) is replaced and the job
         is tried once more on another; a job that stops two workers is refused.
         """
-        pickled = job.pickled()
+        pickled, generation = job.pickled(), self.generation
         key = digest_of(pickled) if cached and self._cache is not None else None
         if key is not None:
             remembered = self._cache.get(key)
@@ -281,7 +286,7 @@ class WorkerPool:
             raise _ERRORS.get(status, StoreError)(payload.decode())
         name, _, body = payload.partition(b"\n")
         answer = Answer(body, name.decode())
-        if key is not None:
+        if key is not None and generation == self.generation:  # not written meanwhile
             self._cache.put(key, answer)
         return answer
 
@@ -331,7 +336,7 @@ class WorkerPool:
         if not self._idle.empty():  # the usual case, without a timer
             worker = self._idle.get_nowait()
             current = self._host is None or worker.generation == self.generation
-            if current and worker.process.is_alive():
+            if current and worker.answering():
                 return worker
             self._idle.put_nowait(worker)  # stale or dead: dealt with below
         try:
@@ -373,6 +378,9 @@ class WorkerPool:
 
     async def _launch(self) -> _Worker:
         """A new worker, forked from the host or spawned, once it can answer."""
+        # taken before the fork: a change applied meanwhile makes the worker look older than
+        # it is (and renewed once more), never newer
+        generation = self.generation
         channel, child_end = socket.socketpair()
         try:
             if self._host is not None:
@@ -392,7 +400,7 @@ class WorkerPool:
             raise
         finally:
             child_end.close()
-        worker = _Worker(channel, process, self.generation)
+        worker = _Worker(channel, process, generation)
         await worker.wait_ready(timeout=60)
         return worker
 
