@@ -300,7 +300,7 @@ class Remote:
         started = time.perf_counter()
         quads = self.store.add_all(read_all(collect_sources([path]), BASE))
         elapsed = time.perf_counter() - started
-        batch = getattr(RemoteStore, "BATCH", quads) or quads
+        batch = self.store.batch
         requests = 1 if quads <= batch else -(-quads // batch) + 1
         return elapsed, requests
 
