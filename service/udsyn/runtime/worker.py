@@ -10,6 +10,7 @@ host from its copy in memory (``host.py``).
 from __future__ import annotations
 
 import hashlib
+import json
 import pickle
 import socket
 import struct
@@ -17,11 +18,23 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import pyoxigraph as ox
+
 from udsyn.config import Settings
 from udsyn.formats import DATASET_FORMATS, GRAPH_FORMATS, RESULT_FORMATS, by_name
 from udsyn.runtime import sandbox
+from udsyn.sparql import TooManyRows
 from udsyn.sparql.grammar import Term
-from udsyn.store import Dataset, QueryFailed, Store, StoreError, StoreUnavailable, open_store
+from udsyn.store import (
+    Dataset,
+    EmbeddedStore,
+    QueryFailed,
+    Store,
+    StoreError,
+    StoreUnavailable,
+    open_store,
+)
+from udsyn.store.base import JSON_RESULTS
 
 _ALL_FORMATS = RESULT_FORMATS + GRAPH_FORMATS + DATASET_FORMATS
 PROCESS_NAME = "udsyn-query"  # what `ps -o comm` shows for a query worker
@@ -46,6 +59,7 @@ class Job:
     bindings: tuple[tuple[str, Term], ...] = ()
     refusal: str = ""
     stream: bool = False
+    plain_head: str = ""  # a JSON object: answer as plain rows under it (see _plain_rows)
 
     @property
     def digest(self) -> bytes:
@@ -177,6 +191,8 @@ def _answer(store: Store, job: Job, channel: socket.socket) -> tuple[str, bytes 
         answer_format = by_name(name, _ALL_FORMATS)
         dataset = Dataset(tuple(job.default_graphs), tuple(job.named_graphs))
         bindings = dict(job.bindings)
+        if job.plain_head:
+            return "ok", b"json\n" + _plain_rows(store, job, dataset, bindings)
         if job.stream:
             writer = _ChunkWriter(channel)
             store.write_answer(job.text, answer_format, writer, dataset, bindings=bindings)
@@ -196,3 +212,27 @@ def _answer(store: Store, job: Job, channel: socket.socket) -> tuple[str, bytes 
         return "memory", "the query needed more memory than a query may use"
     except Exception as error:  # a worker must answer, whatever happened
         return "error", f"the query failed: {type(error).__name__}: {error}"
+
+
+def _plain_rows(store: Store, job: Job, dataset: Dataset, bindings: dict[str, Term]) -> bytes:
+    """The answer as plain JSON: the job's head, then the columns and one object of values a
+    row (unbound values left out), or the boolean of an ASK; written once, here."""
+    if isinstance(store, EmbeddedStore):  # the engine's own solutions, counted below
+        result = store.select(job.text, dataset, bindings=bindings)
+    else:  # counted as the server streams them
+        answer = store.query(
+            job.text, JSON_RESULTS, dataset, max_rows=job.max_rows, bindings=bindings
+        )
+        result = ox.parse_query_results(answer, format=ox.QueryResultsFormat.JSON)
+    head = json.loads(job.plain_head)
+    if isinstance(result, ox.QueryBoolean):
+        return json.dumps({**head, "boolean": bool(result)}).encode()
+    columns = [variable.value for variable in result.variables]
+    rows = []
+    for solution in result:
+        if job.max_rows is not None and len(rows) == job.max_rows:
+            raise QueryFailed(str(TooManyRows(job.max_rows, "rows")))
+        values = ((name, solution[name]) for name in columns)
+        rows.append({name: term.value for name, term in values if term is not None})
+    document = {**head, "columns": columns, "rows": rows}
+    return json.dumps(document, ensure_ascii=False).encode()

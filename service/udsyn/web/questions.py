@@ -146,10 +146,10 @@ class QuestionEndpoint:
         link = f"</questions/{question.name}.rq>; {_DESCRIBED_BY}"
         headers = {"Link": link, "Vary": "Accept"}
         if chosen is PLAIN_JSON:
-            job = Job(question.text, "json", max_rows=max_rows, bindings=bindings)
+            head = json.dumps(_plain_head(question, values))
+            job = Job(question.text, "json", max_rows=max_rows, bindings=bindings, plain_head=head)
             answer = await self.pool.run(job)
-            plain = _plain_json(question, values, answer.body)
-            return Response(plain, media_type="application/json", headers=headers)
+            return Response(answer.body, media_type="application/json", headers=headers)
         if chosen.name == "csv":  # a download: streamed whole, whatever its size
             headers["Content-Disposition"] = f'attachment; filename="{question.name}.csv"'
             job = Job(question.text, "csv", bindings=bindings)
@@ -233,21 +233,12 @@ def _answer_format(request: Request, question: Question) -> Format:
     return choose_format(request.headers.get("accept"), named, choices)
 
 
-def _plain_json(question: Question, values: dict[str, str], body: bytes) -> bytes:
-    """SPARQL JSON results rewritten as plain rows of values."""
-    results = json.loads(body)
-    head = {
+def _plain_head(question: Question, values: dict[str, str]) -> dict:
+    """What a plain JSON answer says before its rows: the question and the values used."""
+    return {
         "question": question.name,
         "title": question.title,
         "query": f"/questions/{question.name}.rq",
         "parameters": question.values_used(values),
         "defaults_used": [p.name for p in question.parameters if p.name not in values],
     }
-    if "boolean" in results:
-        return json.dumps({**head, "boolean": results["boolean"]}).encode()
-    rows = [
-        {name: term["value"] for name, term in binding.items()}
-        for binding in results["results"]["bindings"]
-    ]
-    document = {**head, "columns": results["head"]["vars"], "rows": rows}
-    return json.dumps(document, ensure_ascii=False).encode()
