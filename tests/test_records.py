@@ -430,3 +430,10 @@ def test_the_graph_still_conforms_after_records_are_accepted() -> None:
         report = run_checks(graph_from_store(store))
     assert report.by_severity("Violation") == []
     assert report.reasoner is not None and report.reasoner.consistent
+
+
+def test_a_batch_id_that_is_no_iri_is_unknown(service: RunningService) -> None:
+    for hostile in ("x%3E%20%7D", "a%20b", "%7Bx%7D"):
+        answer = httpx.get(f"{service.url}/records/batches/{hostile}")
+        assert answer.status_code == 404, answer.text
+        assert "no batch" in answer.text

@@ -365,17 +365,23 @@ def _data(quads: Iterable[ox.Quad]) -> str:
 
 def list_batches(store: Store, limit: int = 50, offset: int = 0) -> list[dict]:
     """Accepted batches, newest first: id, when, who, records, retracted or not."""
+    return _batches(store, page=f"LIMIT {int(limit)} OFFSET {int(offset)}")
+
+
+def _batches(store: Store, *, only: ox.NamedNode | None = None, page: str = "") -> list[dict]:
+    """The batches of the audit graph (or the one batch ``only``), newest first."""
     audit = store.base_iri + AUDIT_GRAPH
+    chosen = f"VALUES ?batch {{ {only} }}" if only is not None else ""
     solutions = store.select(
         f"""SELECT ?batch ?id ?when ?who (COUNT(DISTINCT ?record) AS ?records) ?retracted WHERE {{
-            GRAPH <{audit}> {{
+            GRAPH <{audit}> {{ {chosen}
                 ?batch a uds:RecordBatch ; dct:identifier ?id ; prov:endedAtTime ?when ;
                        prov:wasAssociatedWith/rdfs:label ?who .
                 OPTIONAL {{ ?record prov:wasGeneratedBy ?batch }}
                 OPTIONAL {{ ?retraction prov:invalidated ?batch ; prov:endedAtTime ?retracted }}
             }}
         }} GROUP BY ?batch ?id ?when ?who ?retracted
-        ORDER BY DESC(?when) DESC(?id) LIMIT {int(limit)} OFFSET {int(offset)}"""
+        ORDER BY DESC(?when) DESC(?id) {page}"""
     )
     return [
         {
@@ -391,11 +397,14 @@ def list_batches(store: Store, limit: int = 50, offset: int = 0) -> list[dict]:
 
 def describe_batch(store: Store, batch_id: str) -> dict:
     """A batch's provenance and records; :class:`UnknownBatch` if there is none."""
-    found = [b for b in list_batches(store, limit=1_000_000) if b["id"] == batch_id]
+    try:
+        activity = ox.NamedNode(store.base_iri + BATCHES + batch_id)
+    except ValueError:  # not an id udsyn could have given
+        raise UnknownBatch(f"no batch {batch_id!r}") from None
+    found = _batches(store, only=activity)
     if not found:
         raise UnknownBatch(f"no batch {batch_id!r}")
     base = store.base_iri
-    activity = ox.NamedNode(base + BATCHES + batch_id)
     files = store.select(
         f"""SELECT ?title ?sha256 ?rows WHERE {{ GRAPH <{base}{AUDIT_GRAPH}> {{
             {activity} prov:used ?file . ?file dct:title ?title ; uds:sha256 ?sha256 ;

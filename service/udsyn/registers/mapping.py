@@ -69,8 +69,10 @@ REGISTER_STATUSES = ("planned", "active", "suspended", "ended")
 # Classes first (a few dozen), then their members' labels: an index lookup per class.
 _PARTY_CLASSES = """
 SELECT DISTINCT ?class WHERE {
-  VALUES ?top { uds:Region org:Organization foaf:Group }
-  ?class rdfs:subClassOf* ?top .
+  # each path from a fixed class: a server may refuse a path with no fixed end (Virtuoso)
+  { ?class rdfs:subClassOf* uds:Region }
+  UNION { ?class rdfs:subClassOf* org:Organization }
+  UNION { ?class rdfs:subClassOf* foaf:Group }
   FILTER NOT EXISTS { ?class rdfs:subClassOf* uds:OfficeAbroad }
 }"""
 
@@ -89,9 +91,13 @@ _TAGS = ({}, {"language": "da"}, {"language": "en"})
 
 _CONCEPTS = """
 SELECT DISTINCT ?concept ?label ?scheme ?shown WHERE {
-  ?concept skos:inScheme ?scheme ; skos:prefLabel|skos:altLabel|rdfs:label ?label .
   VALUES ?scheme { %s }
-  BIND (EXISTS { ?concept skos:prefLabel ?label } && LANGMATCHES(LANG(?label), "en") AS ?shown)
+  # English preferred labels are also shown in suggestions, marked by a string: no EXISTS in
+  # BIND and no booleans, which not every server has or writes alike (Virtuoso)
+  { ?concept skos:inScheme ?scheme ; skos:prefLabel|skos:altLabel|rdfs:label ?label }
+  UNION
+  { ?concept skos:inScheme ?scheme ; skos:prefLabel ?label .
+    FILTER (LANGMATCHES(LANG(?label), "en")) BIND ("shown" AS ?shown) }
 }"""
 
 _COUNTRIES = """
@@ -169,7 +175,7 @@ class KnownTerms:
         values = " ".join(f"<{iri}>" for iri in scheme_column)
         for solution in store.select(_CONCEPTS % values):
             names = known.schemes[scheme_column[solution["scheme"].value]]
-            shown = solution["shown"].value == "true"
+            shown = solution["shown"] is not None
             names.add(solution["concept"].value, solution["label"].value, shown=shown)
         for solution in store.select(_COUNTRIES):
             known.countries.setdefault(solution["code"].value, solution["country"].value)
