@@ -21,7 +21,9 @@ lint: $(VENV)/.installed-test
 benchmark: $(VENV)/.installed-test
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/stores.py --servers 10000 100000
 	$(BIN)/python benchmarks/service.py
+	$(BIN)/python benchmarks/serving.py
 	$(BIN)/python benchmarks/register_check.py
 	$(BIN)/python benchmarks/records.py
 
