@@ -113,7 +113,6 @@ VIRTUOSO = ServerProfile(
         "Partners at home": (
             "FILTER NOT EXISTS over a property path removes 12 of the 13 partners"
         ),
-        "Programmes, strands, funds and periods": "rows are lost",
     },
 )
 
