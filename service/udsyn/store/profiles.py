@@ -109,7 +109,6 @@ VIRTUOSO = ServerProfile(
         "Everything connected to a focus area, with the link followed": (
             "a link through an inverse property path is missed"
         ),
-        "Partner regions by country, with their offices": "the OPTIONAL parts come back unbound",
     },
 )
 
