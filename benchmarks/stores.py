@@ -70,7 +70,7 @@ VIRTUOSO_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
 BASE = "https://w3id.org/udsyn/"
 JSON = by_name("json", RESULT_FORMATS)
 OXIGRAPH = str(Path(sys.executable).parent / "oxigraph")
-BACKENDS = ("embedded", "pyoxigraph", "remote", "rdflib")
+BACKENDS = ("embedded", "pyoxigraph", "memory", "remote", "rdflib")
 RDFLIB_RUN_BUDGET = 90.0  # seconds before an rdflib query run is stopped
 
 PREFIXES = """PREFIX uds: <https://w3id.org/udsyn/ontology#>
@@ -273,6 +273,21 @@ class Embedded:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+class Memory:
+    """pyoxigraph's in-memory store, queried directly: the reference the served store is held
+    to (``udsyn serve`` answers from such a copy; see ``serving.py``)."""
+
+    def __init__(self) -> None:
+        self.store = ox.Store()
+
+    def load(self, path: Path) -> float:
+        return timed(lambda: self.store.bulk_load(path=path, format=ox.RdfFormat.N_TRIPLES))
+
+    def query(self, text: str) -> bytes:
+        result = self.store.query(text, base_iri=BASE, use_default_graph_as_union=True)
+        return result.serialize(format=ox.QueryResultsFormat.JSON)
+
+
 class Remote:
     """A real ``oxigraph serve`` on a free loopback port, reached through RemoteStore."""
 
@@ -442,11 +457,14 @@ def bench_size(
     result = SizeResult(agreements, triples)
     say(f"\n== {agreements:,} agreements ({triples:,} triples) ==")
     embedded = Embedded(WORK / f"embedded-{agreements}")
+    memory = Memory()
     remote = Remote(WORK / f"oxigraph-{agreements}")
     graph = Rdflib()
     try:
         result.loads["embedded"] = embedded.load(path)
         say(f"load embedded: {seconds_text(result.loads['embedded'])}")
+        result.loads["memory"] = memory.load(path)
+        say(f"load pyoxigraph in memory: {seconds_text(result.loads['memory'])}")
         result.loads["remote"], result.remote_requests = remote.load(path)
         say(f"load remote: {seconds_text(result.loads['remote'])} "
             f"({requests(result.remote_requests)})")  # fmt: skip
@@ -457,6 +475,7 @@ def bench_size(
             result.queries[query.key] = measure({
                 "embedded": (lambda t=t: embedded.udsyn(t), plan),
                 "pyoxigraph": (lambda t=t: embedded.direct(t), plan),
+                "memory": (lambda t=t: memory.query(t), plan),
                 "remote": (lambda t=t: remote.query(t), plan),
                 "rdflib": (lambda t=t: graph.query(t), rdflib_plan),
             })  # fmt: skip
@@ -612,13 +631,15 @@ def mix(result: SizeResult | ServersResult, backend: str) -> Timing:
 
 def load_table(results: list[SizeResult]) -> list[str]:
     lines = [
-        "| agreements | triples | embedded | remote | rdflib | rdflib/embedded | remote/embedded |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| agreements | triples | embedded | pyoxigraph in memory | remote | rdflib "
+        "| rdflib/embedded | remote/embedded |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for result in results:
         loads = result.loads
         lines.append(
             f"| {result.agreements:,} | {result.triples:,} | {seconds_text(loads['embedded'])} "
+            f"| {seconds_text(loads['memory'])} "
             f"| {seconds_text(loads['remote'])} ({requests(result.remote_requests)}) "
             f"| {seconds_text(loads['rdflib'])} "
             f"| {ratio(loads['rdflib'], loads['embedded'])} "
@@ -633,9 +654,9 @@ def requests(count: int) -> str:
 
 def query_table(results: list[SizeResult], queries: list[Query]) -> list[str]:
     lines = [
-        "| agreements | query | rows | embedded (udsyn) | pyoxigraph direct | remote | rdflib "
-        "| rdflib/embedded | remote/embedded |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| agreements | query | rows | embedded (udsyn) | pyoxigraph direct | pyoxigraph in memory "
+        "| remote | rdflib | rdflib/embedded | remote/embedded | embedded/in memory |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for result in results:
         for query in queries:
@@ -653,7 +674,7 @@ def query_line(size: str, key: str, rows: str, timings: dict[str, Timing]) -> st
     cells = " | ".join(timings[backend].cell() for backend in BACKENDS)
     return (
         f"| {size} | {key} | {rows} | {cells} | {ratio(timings['rdflib'], embedded)} "
-        f"| {ratio(timings['remote'], embedded)} |"
+        f"| {ratio(timings['remote'], embedded)} | {ratio(embedded, timings['memory'])} |"
     )
 
 
