@@ -1363,6 +1363,7 @@ class Run:
     measured: str = ""
     minutes: float = 0.0
     question_changes: list[str] = field(default_factory=list)  # describe-resource's commits
+    before_file: str = ""  # where udsyn before's ``import udsyn`` found the package
 
 
 def question_changes(before: str) -> list[str]:
@@ -1390,8 +1391,9 @@ def report(run: Run) -> str:
         "",
         "`python benchmarks/service.py`: udsyn (`udsyn serve`, 4 query workers, as configured "
         "by default, with its answer cache, and with `UDSYN_ANSWER_CACHE_MB=0`), **udsyn "
-        f"before** (the same at commit `{run.before}`, from a git worktree, for before and "
-        f"after; udsyn itself is `{run.after}`), `oxigraph serve --union-default-graph` and "
+        f"before** (the same at commit `{run.before}`, from a git worktree, its `import udsyn` "
+        f"checked to find `{run.before_file}`; udsyn itself is `{run.after}`), "
+        "`oxigraph serve --union-default-graph` and "
         "rdflib-endpoint over the same quads. All five run at once on loopback; wrk drives "
         f"one at a time (1 connection: `-t1 -c1`; 16: `-t2 -c16`; {plan.seconds:g} s a run, "
         f"{plan.mix_seconds:g} s for the mix, {plan.heavy_seconds:g} s for the heavy query, "
@@ -1399,7 +1401,10 @@ def report(run: Run) -> str:
         f"timeout {plan.timeout_seconds:g} s), in {plan.rounds} rounds ({plan.strategy_rounds} on "
         "the strategy graph) for the lookups, "
         "varied describe-resource and the mix (1 for the rest), each round in another order "
-        "of servers. Every answer is SPARQL JSON unless said otherwise. "
+        "of servers. Every answer is SPARQL JSON unless said otherwise. To keep the run near "
+        "20 minutes on 2 cores, the repeated describe-resource and the heavy query run once, "
+        "rdflib-endpoint gets 16 connections only for lookups, and the earlier runs with 2 "
+        "query workers and with CSV answers are left out. "
         f"The whole run took {run.minutes:.0f} minutes.",
         "",
         "How to read: req/s, p50 and p99 are medians over the rounds; CPU ms/req is the "
@@ -1477,9 +1482,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.datasets:
             datasets = [d for d in DATASETS if d.name in args.datasets]
         tree = before_worktree(args.before)
-        say(f"udsyn before ({args.before}) imports {check_imports(tree)}")
+        before_file = check_imports(tree)
+        say(f"udsyn before ({args.before}) imports {before_file}")
         started = time.monotonic()
         run = Run([], code_state(), args.before, plan)
+        run.before_file = str(Path(before_file).relative_to(ROOT))
         run.question_changes = question_changes(args.before)
         for dataset in datasets:
             run.results.append(measure_dataset(dataset, plan, tree, PROBES))
