@@ -45,14 +45,7 @@ def post(service: RunningService, query: str, **options) -> httpx.Response:
 
 def worker_pids(service: RunningService) -> set[int]:
     """The query workers: the service's descendants named ``udsyn-query``."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(fields[1])
+    parents = _parents()
 
     def descends(pid: int) -> bool:
         while pid in parents and pid != service.process.pid:
@@ -63,6 +56,19 @@ def worker_pids(service: RunningService) -> set[int]:
         pid for pid in parents
         if descends(pid) and _comm(pid) == PROCESS_NAME and _state(pid) != "Z"
     }  # fmt: skip
+
+
+def _parents() -> dict[int, int]:
+    """Every process's parent, by process id."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(fields[1])
+    return parents
 
 
 def _comm(pid: int) -> str:
@@ -406,16 +412,7 @@ def _host_pid(service: RunningService) -> int:
 
 
 def _children(parent: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == parent:
-                found.append(int(entry.name))
-    return found
+    return [pid for pid, its_parent in _parents().items() if its_parent == parent]
 
 
 def test_workers_are_forked_from_the_store_host_and_share_its_network_cut(

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.requests import ClientDisconnect
+from starlette.types import Receive, Scope, Send
 
 from udsyn.formats import Format, NotAcceptable, by_name, negotiate
 from udsyn.questions import ParameterError, QuestionError
 from udsyn.runtime.pool import QueryTimeout, QueryTooLarge, ServiceBusy
 from udsyn.store import QueryFailed, StoreError, StoreUnavailable
+
+log = logging.getLogger("udsyn")
+Handler = Callable[[Request], Awaitable[Response]]
 
 
 class ProtocolError(Exception):
@@ -81,6 +88,31 @@ def error_response(error: Exception) -> Response | None:
     if isinstance(error, QuestionError):
         return JSONResponse({"detail": str(error)}, status_code=404)
     return None
+
+
+async def answer_lean(
+    scope: Scope, receive: Receive, send: Send, handlers: Mapping[str, Handler]
+) -> None:
+    """Answer a request to one of the lean hot-path applications with the handler for its
+    method: the service's refusals get their status and message, as on every other route;
+    anything else is logged and answered with 500."""
+    request = Request(scope, receive)
+    handler = handlers.get(request.method)
+    try:
+        if handler is None:
+            allowed = ", ".join(handlers)
+            response: Response = PlainTextResponse(
+                f"{request.url.path} answers {allowed}\n", 405, headers={"Allow": allowed}
+            )
+        else:
+            response = await handler(request)
+    except Exception as error:
+        known = error_response(error)
+        if known is None:
+            log.exception("%s %s failed", request.method, request.url.path)
+            known = PlainTextResponse("the service failed; it has been logged\n", 500)
+        response = known
+    await response(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -13,7 +13,6 @@ serves the listing and the query texts.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import AsyncIterator
 
 import pyoxigraph as ox
@@ -27,9 +26,7 @@ from udsyn.formats import GRAPH_FORMATS, RESULT_FORMATS, Format, by_name
 from udsyn.questions import LANGUAGES_QUERY, Parameter, Question, QuestionLibrary
 from udsyn.runtime.pool import WorkerPool
 from udsyn.runtime.worker import Job
-from udsyn.web.errors import CORS, answer_media_type, choose_format, error_response
-
-log = logging.getLogger("udsyn")
+from udsyn.web.errors import CORS, answer_lean, answer_media_type, choose_format
 
 router = APIRouter(tags=["questions"])
 
@@ -120,21 +117,11 @@ class QuestionEndpoint:
         self._languages: tuple[int, frozenset[str]] | None = None  # (store generation, tags)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
-        try:
-            if request.method != "GET":
-                response = Response(
-                    "a question answers GET\n", status_code=405, headers={"Allow": "GET"}
-                )
-            else:
-                name = request.url.path.removeprefix("/questions/")
-                response = await self.answer(request, self.library.get(name))
-        except Exception as error:  # the service's own refusals; anything else is a bug
-            response = error_response(error)
-            if response is None:
-                log.exception("%s %s failed", request.method, request.url.path)
-                response = Response("the service failed; it has been logged\n", status_code=500)
-        await response(scope, receive, send)
+        await answer_lean(scope, receive, send, {"GET": self.get})
+
+    async def get(self, request: Request) -> Response:
+        name = request.url.path.removeprefix("/questions/")
+        return await self.answer(request, self.library.get(name))
 
     async def answer(self, request: Request, question: Question) -> Response:
         """Run a question with the request's parameters, in the negotiated format."""

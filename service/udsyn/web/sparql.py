@@ -16,7 +16,6 @@ is refused before it is read whole.
 
 from __future__ import annotations
 
-import logging
 from urllib.parse import parse_qs
 
 import pyoxigraph as ox
@@ -30,9 +29,8 @@ from udsyn.formats import GRAPH_FORMATS, RESULT_FORMATS, Format, by_name
 from udsyn.namespaces import VOCABULARIES
 from udsyn.runtime.pool import WorkerPool
 from udsyn.runtime.worker import Job
-from udsyn.web.errors import CORS, ProtocolError, answer_media_type, choose_format, error_response
+from udsyn.web.errors import CORS, ProtocolError, answer_lean, answer_media_type, choose_format
 
-log = logging.getLogger("udsyn")
 SD = "http://www.w3.org/ns/sparql-service-description#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 SH = "http://www.w3.org/ns/shacl#"
@@ -118,24 +116,7 @@ class SparqlEndpoint:
         self.pool = pool
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
-        try:
-            if request.method == "GET":
-                response = await self.get(request)
-            elif request.method == "POST":
-                response = await self.post(request)
-            else:
-                response = Response(
-                    "/sparql answers GET and POST\n",
-                    status_code=405,
-                    headers={"Allow": "GET, POST"},
-                )
-        except Exception as error:  # the service's own refusals; anything else is a bug
-            response = error_response(error)
-            if response is None:
-                log.exception("%s %s failed", request.method, request.url.path)
-                response = Response("the service failed; it has been logged\n", status_code=500)
-        await response(scope, receive, send)
+        await answer_lean(scope, receive, send, {"GET": self.get, "POST": self.post})
 
     async def get(self, request: Request) -> Response:
         """Answer one SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE), or describe the
