@@ -483,3 +483,18 @@ def test_a_batch_and_its_retraction_are_seen_at_once(tmp_path: Path, serve_from:
         assert counts("retracted") == {0}
     finally:
         stop_service(service)
+
+
+def test_a_service_on_memory_alone_serves_the_shipped_graph(tmp_path: Path) -> None:
+    service = start_service(
+        Path(":memory:"), log=tmp_path / "serve.log", UDSYN_WRITE_TOKEN="x", **LIMITED
+    )
+    try:
+        answer = post(service, "SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE { ?r a uds:Region }")
+        assert int(answer.json()["results"]["bindings"][0]["n"]["value"]) > 5
+        assert "serving the shipped graph from memory" in (tmp_path / "serve.log").read_text()
+        refused = httpx.post(f"{service.url}/records", content=b"id\n", headers={
+            "Authorization": "Bearer x", "Content-Type": "text/csv"})  # fmt: skip
+        assert refused.status_code in (403, 503) and "in memory only" in refused.text
+    finally:
+        stop_service(service)

@@ -40,10 +40,13 @@ def serve(
 
     settings = settings_of(ctx).with_overrides(host=host, port=port, query_timeout=query_timeout)
     listener = listen(settings.host, settings.port)
-    with open_store(settings) as store:
-        if store.is_empty():
-            count = load_into(store, shipped_sources(), settings.base_iri)
-            err.print(f"loaded the shipped graph: {count} quads into {store.description}")
+    if settings.in_memory:
+        err.print("serving the shipped graph from memory (nothing is kept when it stops)")
+    else:
+        with open_store(settings) as store:
+            if store.is_empty():
+                count = load_into(store, shipped_sources(), settings.base_iri)
+                err.print(f"loaded the shipped graph: {count} quads into {store.description}")
     lock = None
     if settings.remote is None and not settings.in_memory:
         lock = ServingLock(settings.store_path)

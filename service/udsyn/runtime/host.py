@@ -26,6 +26,7 @@ import threading
 from collections.abc import Sequence
 
 from udsyn.config import Settings
+from udsyn.loading import read_all, shipped_sources
 from udsyn.runtime import sandbox
 from udsyn.runtime.worker import (
     HEADER,
@@ -172,8 +173,12 @@ def host_main(control: socket.socket, settings: Settings) -> None:
 
 
 def _copy_of_store(settings: Settings) -> EmbeddedStore:
-    disk = EmbeddedStore(settings.base_iri, settings.store_path, read_only=True)
+    """The store read into memory; for a service on ``:memory:``, the shipped graph."""
     copy = EmbeddedStore(settings.base_iri)
+    if settings.in_memory:
+        copy.add_all(read_all(shipped_sources(), settings.base_iri))
+        return copy
+    disk = EmbeddedStore(settings.base_iri, settings.store_path, read_only=True)
     try:
         copy.native.bulk_extend(disk.native.quads_for_pattern(None, None, None, None))
     except OSError as error:

@@ -209,9 +209,10 @@ class WorkerPool:
 
     @property
     def serves_from_memory(self) -> bool:
-        """Whether workers answer from the host's copy of an on-disk store in memory."""
+        """Whether workers answer from the host's copy in memory (of an on-disk store, or the
+        shipped graph for ``:memory:``)."""
         settings = self.settings
-        return settings.remote is None and not settings.in_memory and settings.serve_from_memory
+        return settings.remote is None and (settings.in_memory or settings.serve_from_memory)
 
     async def start(self) -> None:
         """Start the store's host (if serving from memory) and every worker, and wait until

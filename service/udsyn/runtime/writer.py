@@ -38,8 +38,8 @@ class Writer:
         if self._store is None:
             if self.settings.in_memory:
                 raise WritesUnavailable(
-                    "this service keeps its store in memory, per query worker; records need an "
-                    "on-disk store (UDSYN_STORE) or a SPARQL server"
+                    "this service keeps its store in memory only; records need an on-disk "
+                    "store (UDSYN_STORE) or a SPARQL server"
                 )
             if self.settings.remote is not None:
                 self._store = open_store(self.settings)
