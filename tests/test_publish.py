@@ -23,7 +23,7 @@ import rdflib
 from fastapi import FastAPI
 from rdflib import DCTERMS, FOAF, RDF, SKOS, Graph, Literal, URIRef
 
-from tests.conftest import BASE, OxigraphServer, RunningService
+from tests.conftest import BASE, OxigraphServer, RunningService, start_service, stop_service
 from tests.support import one_error_line, udsyn
 from udsyn.config import Settings
 from udsyn.publish.checking import PROFILES, ShapesMissing, check_catalogue, reference_folder
@@ -806,3 +806,23 @@ def test_a_remote_store_gives_the_same_release(
         assert _named(served) == _named(local)
     for name in ("partner-register.csv", "udsyn-concept-schemes.ttl"):
         assert (tmp_path / "out" / name).read_bytes() == (release / name).read_bytes()
+
+
+def test_the_served_catalogue_shows_accepted_records_at_once(tmp_path: Path) -> None:
+    """The service's writer tells the catalogue when it has written: no waiting for a look."""
+    service = start_service(tmp_path / "store", UDSYN_WRITE_TOKEN="t0k")
+    try:
+        with httpx.Client(base_url=service.url, timeout=120) as client:
+            before = parse_answer(client.get("/catalog"))
+            assert len(list(before.subjects(RDF.type, DCAT.Dataset))) == 1
+            accepted = client.post(
+                "/records",
+                content=(Path(__file__).parent / "registers" / "clean.csv").read_bytes(),
+                headers={"Authorization": "Bearer t0k", "Content-Type": "text/csv"},
+            )
+            assert accepted.status_code == 201, accepted.text
+            after = parse_answer(client.get("/catalog"))
+            assert len(list(after.subjects(RDF.type, DCAT.Dataset))) == 2
+            assert b"RM-2008-001" in client.get("/download/udsyn.nq").content
+    finally:
+        stop_service(service)

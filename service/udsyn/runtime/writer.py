@@ -33,6 +33,17 @@ class Writer:
         self._lock = asyncio.Lock()
         self._store: Store | None = None
 
+    @property
+    def sole_writer(self) -> bool:
+        """Whether every change to the store comes through this writer (the embedded store;
+        a SPARQL server may be written by others)."""
+        return self.settings.remote is None
+
+    @property
+    def generation(self) -> int:
+        """How many writes the store has had since the service started."""
+        return self.pool.generation
+
     def store(self) -> Store:
         """The read-write handle (opened on first use); reads through it are fine too."""
         if self._store is None:

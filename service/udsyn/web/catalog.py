@@ -2,8 +2,10 @@
 release's files, with ETags and ranges) and VoID at ``/.well-known/void``.
 
 The release is built from the store when first asked for and again whenever the store's
-content has changed (looked at most every ``refresh_seconds``), so the catalogue and the
-dumps follow the store, records accepted included. Include it with
+content has changed, so the catalogue and the dumps follow the store, records accepted
+included: where the service's writer is the store's only writer (the embedded store), after
+each of its writes; otherwise (a SPARQL server others may write) by looking at most every
+``refresh_seconds``. Include it with
 ``app.include_router(catalog.router)``; it reads ``app.state.settings``, and reads the store
 through ``app.state.writer`` (the service's one read-write handle) where the app has one,
 else through a read-only handle of its own.
@@ -68,21 +70,26 @@ class Releases:
         self.publisher = publisher.resolved(settings)
         self._served: _Served | None = None
         self._looked = 0.0
+        self._generation: int | None = None  # the writer's, when its release was built
         self._lock = asyncio.Lock()
 
     async def current(self, writer: Reader | None = None) -> _Served:
-        """The release as the store holds it now (looked at most every refresh_seconds),
-        read through ``writer`` when given."""
+        """The release as the store holds it now, read through ``writer`` when given."""
         async with self._lock:
-            fresh = time.monotonic() - self._looked < self.publisher.refresh_seconds
-            if self._served is None or not fresh:
+            if self._served is None or self._may_have_changed(writer):
                 served = self._served
+                self._looked = time.monotonic()
                 if writer is not None:
+                    self._generation = writer.generation if writer.sole_writer else None
                     self._served = await writer.read(lambda store: self._build(store, served))
                 else:
                     self._served = await asyncio.to_thread(self._build_from_settings, served)
-                self._looked = time.monotonic()
             return self._served
+
+    def _may_have_changed(self, writer: Reader | None) -> bool:
+        if writer is not None and writer.sole_writer:
+            return writer.generation != self._generation
+        return time.monotonic() - self._looked >= self.publisher.refresh_seconds
 
     def _build_from_settings(self, served: _Served | None) -> _Served:
         with open_store(self.settings, read_only=True) as store:
@@ -104,7 +111,14 @@ class Releases:
 
 
 class Reader(Protocol):
-    """What the catalogue needs of the service's writer: reads of its store, in a thread."""
+    """What the catalogue needs of the service's writer: reads of its store, in a thread,
+    and whether (and when) it has written."""
+
+    @property
+    def sole_writer(self) -> bool: ...
+
+    @property
+    def generation(self) -> int: ...
 
     async def read(self, job: Callable[[Store], _Served]) -> _Served: ...
 
