@@ -57,7 +57,7 @@ class StoreHost:
         self.network_refused = ""
 
     async def wait_ready(self) -> None:
-        """Wait until the host holds its copy of the store (about 30 s for 2 million quads)."""
+        """Wait until the host holds its copy of the store (about 20 s for 2 million quads)."""
         status, message = await asyncio.to_thread(self._exchange, None, b"")
         if status != "ready":
             self.stop()
