@@ -1362,18 +1362,14 @@ class Run:
     plan: Plan
     measured: str = ""
     minutes: float = 0.0
-    question_changes: list[str] = field(default_factory=list)  # describe-resource's commits
+    question_changes: list[str] = field(default_factory=list)  # questions whose text changed
     before_file: str = ""  # where udsyn before's ``import udsyn`` found the package
 
 
 def question_changes(before: str) -> list[str]:
-    """The commits since ``before`` that changed describe-resource's text (if it differs)."""
-    path = "queries/describe-resource.rq"
-    old = git("show", f"{before}:{path}")
-    if old == (ROOT / path).read_text(encoding="utf-8").strip():
-        return []
-    log = git("log", "--format=%h", f"{before}..HEAD", "--", path).split()
-    return log or ["uncommitted"]
+    """The named questions whose text differs between ``before`` and the working tree."""
+    changed = git("diff", "--name-only", before, "--", "queries").split()
+    return sorted(Path(name).stem for name in changed if name.endswith(".rq"))
 
 
 def code_state() -> str:
@@ -1424,11 +1420,12 @@ def report(run: Run) -> str:
         "",
     ]
     if run.question_changes:
-        changed = ", ".join(f"`{commit}`" for commit in run.question_changes)
+        changed = ", ".join(f"`{name}`" for name in run.question_changes)
         lines += [
-            f"The question `describe-resource` is not the same text in both: it changed in "
-            f"{changed}; udsyn before asks its own version, every other server the current "
-            "one. Its before-and-after rows compare the two texts as much as the two services.",
+            f"{len(run.question_changes)} named questions changed their text between the two "
+            f"commits ({changed}); udsyn before asks its own versions, every other server the "
+            "current ones, so the before-and-after rows of describe-resource and of the mix "
+            "compare the question texts as much as the two services.",
             "",
         ]
     for result in run.results:
