@@ -1,10 +1,11 @@
 """Inside a query worker: jobs in, answers out, over one socket.
 
 A worker gets jobs as pickled tuples behind an 8-byte header (the store's generation and the
-length) and sends frames back: a status byte and a 4-byte length, then the payload. It parses each query itself, so the service's time limit
-covers the parse. Workers are started two ways (see ``pool.py``): spawned, each opening the
-store read-only (a remote server, or ``UDSYN_SERVE_FROM=disk``), or forked by the store's
-host from its copy in memory (``host.py``).
+length) and sends frames back: a status byte and a 4-byte length, then the payload. It parses
+each query itself, so the service's time limit covers the parse. Workers are started two ways
+(see ``pool.py``): spawned, each opening the store read-only (a remote server, or
+``UDSYN_SERVE_FROM=disk``), or forked by the store's host from its copy in memory
+(``host.py``).
 """
 
 from __future__ import annotations
