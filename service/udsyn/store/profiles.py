@@ -105,7 +105,11 @@ VIRTUOSO = ServerProfile(
     blank_node_prefix="nodeID://",
     distinct_in_client=True,
     # Compared with the embedded store on the shipped graph (tests/test_virtuoso.py).
-    unfaithful_questions={},
+    unfaithful_questions={
+        # its label lookups join literal values as subjects; written to spare Virtuoso that,
+        # the question ran 150 to 400 times slower on the embedded store
+        "Everything about one resource": "literal values joined as subjects are lost",
+    },
 )
 
 PROFILES = {profile.name: profile for profile in (OXIGRAPH, VIRTUOSO)}
