@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from pyoxigraph import QueryResultsFormat, RdfFormat
@@ -63,6 +64,7 @@ def by_name(name: str, choices: tuple[Format, ...]) -> Format:
     raise NotAcceptable(f"unknown format {name!r}; choose one of {known}")
 
 
+@functools.lru_cache(maxsize=256)  # clients send the same few Accept headers again and again
 def negotiate(accept: str | None, choices: tuple[Format, ...]) -> Format:
     """The best of ``choices`` for an HTTP ``Accept`` header (q-values honoured).
 
