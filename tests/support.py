@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
+
+REGISTERS = Path(__file__).parent / "registers"
+
 
 def udsyn(
     *arguments: str, cwd: Path | None = None, **environment: str
@@ -31,3 +35,20 @@ def one_error_line(done: subprocess.CompletedProcess[str]) -> str:
     assert lines[0].startswith("error: "), done.stderr
     assert "Traceback" not in done.stderr + done.stdout
     return lines[0]
+
+
+def accept_register(url: str, token: str, name: str = "clean.csv") -> httpx.Response:
+    """A test register sent to a running service's ``POST /records`` with a write token."""
+    return httpx.post(
+        f"{url}/records",
+        content=(REGISTERS / name).read_bytes(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "text/csv"},
+        timeout=300,
+    )
+
+
+def retract_batch(url: str, token: str, batch: str) -> httpx.Response:
+    """``DELETE /records/batches/{batch}`` on a running service, with a write token."""
+    return httpx.delete(
+        f"{url}/records/batches/{batch}", headers={"Authorization": f"Bearer {token}"}, timeout=300
+    )

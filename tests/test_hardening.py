@@ -26,6 +26,7 @@ from udsyn.questions import shipped_questions
 from udsyn.runtime.worker import PROCESS_NAME
 
 from .conftest import Listener, RunningService, start_service, stop_service
+from .support import accept_register, retract_batch
 
 LIMITED = {"UDSYN_QUERY_TIMEOUT": "2", "UDSYN_MAX_ROWS": "50", "UDSYN_QUERY_WORKERS": "2"}
 
@@ -466,19 +467,10 @@ def test_a_batch_and_its_retraction_are_seen_at_once(tmp_path: Path, serve_from:
 
     try:
         assert counts("before") == {0}
-        accepted = httpx.post(
-            f"{service.url}/records",
-            content=(Path(__file__).parent / "registers" / "clean.csv").read_bytes(),
-            headers={"Authorization": "Bearer t0k", "Content-Type": "text/csv"},
-            timeout=120,
-        )
+        accepted = accept_register(service.url, "t0k")
         assert accepted.status_code == 201, accepted.text
         assert counts("stored") == {5}
-        retracted = httpx.delete(
-            f"{service.url}/records/batches/{accepted.json()['batch']}",
-            headers={"Authorization": "Bearer t0k"},
-            timeout=120,
-        )
+        retracted = retract_batch(service.url, "t0k", accepted.json()["batch"])
         assert retracted.status_code == 200, retracted.text
         assert counts("retracted") == {0}
     finally:

@@ -24,7 +24,7 @@ from fastapi import FastAPI
 from rdflib import DCTERMS, FOAF, RDF, SKOS, Graph, Literal, URIRef
 
 from tests.conftest import BASE, OxigraphServer, RunningService, start_service, stop_service
-from tests.support import one_error_line, udsyn
+from tests.support import accept_register, one_error_line, udsyn
 from udsyn.config import Settings
 from udsyn.publish.checking import PROFILES, ShapesMissing, check_catalogue, reference_folder
 from udsyn.publish.release import build_release
@@ -815,11 +815,7 @@ def test_the_served_catalogue_shows_accepted_records_at_once(tmp_path: Path) -> 
         with httpx.Client(base_url=service.url, timeout=120) as client:
             before = parse_answer(client.get("/catalog"))
             assert len(list(before.subjects(RDF.type, DCAT.Dataset))) == 1
-            accepted = client.post(
-                "/records",
-                content=(Path(__file__).parent / "registers" / "clean.csv").read_bytes(),
-                headers={"Authorization": "Bearer t0k", "Content-Type": "text/csv"},
-            )
+            accepted = accept_register(service.url, "t0k")
             assert accepted.status_code == 201, accepted.text
             after = parse_answer(client.get("/catalog"))
             assert len(list(after.subjects(RDF.type, DCAT.Dataset))) == 2

@@ -20,8 +20,15 @@ from udsyn.questions import Question, shipped_questions
 from udsyn.store import EmbeddedStore, QueryFailed, RemoteStore, Store, StoreError
 from udsyn.store.profiles import VIRTUOSO
 
-from .conftest import BASE, OxigraphServer, VirtuosoServer, start_service, stop_service
-from .support import udsyn
+from .conftest import (
+    BASE,
+    OxigraphServer,
+    RunningService,
+    VirtuosoServer,
+    start_service,
+    stop_service,
+)
+from .support import accept_register, retract_batch, udsyn
 from .test_questions import HOSTILE
 
 QUESTIONS = shipped_questions()
@@ -218,14 +225,20 @@ def test_the_cli_loads_exports_and_prints_tables_from_virtuoso(
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
 
 
+def serve_on(server: VirtuosoServer, tmp_path: Path, **environment: str) -> RunningService:
+    """``udsyn serve`` with the Virtuoso as its store."""
+    return start_service(
+        tmp_path / "unused",
+        UDSYN_ENDPOINT=server.endpoint.query_url,
+        UDSYN_UPDATE_ENDPOINT=server.endpoint.update_url or "",
+        **environment,
+    )
+
+
 def test_serve_loads_the_strategy_into_a_fresh_virtuoso_and_answers(
     virtuoso_server: VirtuosoServer, virtuoso: RemoteStore, tmp_path: Path
 ) -> None:
-    running = start_service(
-        tmp_path / "unused",
-        UDSYN_ENDPOINT=virtuoso_server.endpoint.query_url,
-        UDSYN_UPDATE_ENDPOINT=virtuoso_server.endpoint.update_url or "",
-    )
+    running = serve_on(virtuoso_server, tmp_path)
     try:
         answer = httpx.get(f"{running.url}/questions/decisions", params={"lang": "da"})
         assert answer.status_code == 200, answer.text
@@ -371,12 +384,7 @@ def test_every_register_is_checked_alike_on_every_store(
 def test_a_batch_of_records_is_accepted_seen_and_retracted_on_virtuoso(
     virtuoso_server: VirtuosoServer, virtuoso: RemoteStore, tmp_path: Path
 ) -> None:
-    running = start_service(
-        tmp_path / "unused",
-        UDSYN_ENDPOINT=virtuoso_server.endpoint.query_url,
-        UDSYN_UPDATE_ENDPOINT=virtuoso_server.endpoint.update_url or "",
-        UDSYN_WRITE_TOKEN="t0k",
-    )
+    running = serve_on(virtuoso_server, tmp_path, UDSYN_WRITE_TOKEN="t0k")
     records = "SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE { ?r a uds:PartnershipRecord }"
 
     def count() -> int:
@@ -384,12 +392,7 @@ def test_a_batch_of_records_is_accepted_seen_and_retracted_on_virtuoso(
         return int(answer.json()["results"]["bindings"][0]["n"]["value"])
 
     try:
-        accepted = httpx.post(
-            f"{running.url}/records",
-            content=(Path(__file__).parent / "registers" / "clean.csv").read_bytes(),
-            headers={"Authorization": "Bearer t0k", "Content-Type": "text/csv"},
-            timeout=300,
-        )
+        accepted = accept_register(running.url, "t0k")
         assert accepted.status_code == 201, accepted.text
         assert count() == 5
         batch = accepted.json()["batch"]
@@ -397,11 +400,7 @@ def test_a_batch_of_records_is_accepted_seen_and_retracted_on_virtuoso(
         assert shown.status_code == 200, shown.text
         shown = shown.json()
         assert len(shown["records"]) == 5 and shown["by"] == "steward"
-        retracted = httpx.delete(
-            f"{running.url}/records/batches/{batch}",
-            headers={"Authorization": "Bearer t0k"},
-            timeout=300,
-        )
+        retracted = retract_batch(running.url, "t0k", batch)
         assert retracted.status_code == 200, retracted.text
         assert count() == 0
     finally:
