@@ -46,6 +46,8 @@ from generate import middle_agreement
 from readme import write_between
 from stores import analyst_queries
 
+from service import descendants
+
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "work"
 README = HERE / "README.md"
@@ -154,26 +156,12 @@ def ask(url: str, text: str) -> bytes:
         return answer.read()
 
 
-def process_tree(root: int) -> dict[int, str]:
-    """The service and its descendants, by their names (``udsyn``, ``udsyn-host`` ...)."""
-    parents: dict[int, int] = {}
-    names: dict[int, str] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-            names[int(entry.name)] = stat[stat.index("(") + 1 : stat.rindex(")")]
-    tree, frontier = {root: names.get(root, "?")}, [root]
-    while frontier:
-        parent = frontier.pop()
-        for pid, its_parent in parents.items():
-            if its_parent == parent and pid not in tree:
-                tree[pid] = names[pid]
-                frontier.append(pid)
-    return tree
+def process_name(pid: int) -> str:
+    """What ``ps -o comm`` shows: ``udsyn``, ``udsyn-host``, ``udsyn-query`` ..."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 def memory_of(pid: int) -> tuple[float, float]:
@@ -190,7 +178,8 @@ def served(folder: Path, serve_from: str, size: int, runs: int) -> Served:
         figures = Served(start_seconds=seconds)
         figures.medians, figures.rows = medians(lambda text: ask(url, text), size, runs)
         counts: dict[str, int] = {}
-        for pid, name in sorted(process_tree(process.pid).items()):
+        for pid in sorted([process.pid, *descendants(process.pid)]):
+            name = process_name(pid)
             if name.startswith("udsyn"):
                 counts[name] = counts.get(name, 0) + 1
                 label = name if name != "udsyn-query" else f"udsyn-query {counts[name]}"
