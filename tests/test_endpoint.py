@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import socket
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -221,6 +223,19 @@ def test_cors_lets_browser_clients_in(service: RunningService) -> None:
     assert preflight.headers["access-control-allow-origin"] == "*"
     simple = sparql(service, "ASK {}", headers={"Origin": "http://example.org"})
     assert simple.headers["access-control-allow-origin"] == "*"
+
+
+def test_an_answer_leaves_in_one_tcp_segment(service: RunningService) -> None:
+    """A response's head and body are written together: the client wakes once for them."""
+    host, port = service.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as client:
+        client.sendall(b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: udsyn\r\n\r\n")
+        time.sleep(0.3)  # the whole answer has arrived
+        answer = client.recv(65536)
+        info = client.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
+    assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b'"boolean":true}')
+    data_segments_in = struct.unpack_from("I", info, 152)[0]  # Linux's tcp_info.tcpi_data_segs_in
+    assert data_segments_in == 1
 
 
 # -- limits, on both stores ------------------------------------------------------------------

@@ -3,9 +3,11 @@ Virtuoso."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
+import socket
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -257,6 +259,33 @@ def test_queries_that_reach_out_or_change_data_are_refused(
         store.query(query, JSON)
 
 
+def test_vocabulary_prefixes_need_no_declaring_wherever_a_query_uses_them(
+    store: Store, tmp_path: Path
+) -> None:
+    labelled = '<id/region/brasov> <http://www.w3.org/2000/01/rdf-schema#label> "Brașov"@ro .'
+    load(store, write(tmp_path, "l.ttl", labelled))
+    in_trailing_values = (
+        "SELECT ?p ?label WHERE { <id/region/brasov> ?p ?label } VALUES ?p { rdfs:label }"
+    )
+    label = "http://www.w3.org/2000/01/rdf-schema#label"
+    assert rows(store, in_trailing_values) == [{"p": label, "label": "Brașov"}]
+    # a query's own declaration of a vocabulary's prefix wins
+    assert not store.ask(f"PREFIX rdfs: <{EX}> ASK {{ <id/region/brasov> rdfs:label ?o }}")
+
+
+def test_the_analysis_names_the_vocabulary_prefixes_a_query_leaves_undeclared() -> None:
+    from udsyn.namespaces import VOCABULARIES
+    from udsyn.sparql.grammar import analyse
+
+    text = (
+        f"PREFIX skos: <{EX}> SELECT * WHERE {{ ?s rdfs:label ?o ; skos:note ?n }} "
+        "VALUES ?o { uds:x }"
+    )
+    info = analyse(text, BASE, VOCABULARIES)
+    assert info.undeclared_prefixes == ("rdfs", "uds")
+    assert analyse("SELECT * WHERE { ?s ?p ?o }", BASE, VOCABULARIES).undeclared_prefixes == ()
+
+
 @pytest.mark.parametrize("name", [f.name for f in RESULT_FORMATS])
 def test_a_limited_answer_reads_exactly_as_an_unlimited_one(
     store: Store, tmp_path: Path, name: str
@@ -325,6 +354,33 @@ def test_the_answer_cache_counts_keys_by_digest_not_by_text() -> None:
         assert len(key) == 16
         cache.put(key, Answer(b"{}", "json"))
     assert cache.size == 20 * (AnswerCache._ENTRY_OVERHEAD + 16 + 2)
+
+
+def test_a_worker_channel_stops_reading_while_much_waits_unread() -> None:
+    """A download to a slow client holds its worker back instead of filling the service's
+    memory: the channel pauses past its buffer, and everything arrives once read."""
+    from udsyn.runtime.pool import _BUFFERED, _Frames
+    from udsyn.runtime.worker import write_frame
+
+    payload, count = bytes(range(256)) * 256, 8 * _BUFFERED // 65536
+
+    async def scenario() -> None:
+        ours, theirs = socket.socketpair()
+        loop = asyncio.get_running_loop()
+        _, frames = await loop.create_unix_connection(_Frames, sock=ours)
+        sending = loop.run_in_executor(
+            None, lambda: [write_frame(theirs, "chunk", payload) for _ in range(count)]
+        )
+        await asyncio.sleep(0.5)
+        assert frames.paused and not sending.done()
+        received = [await frames.receive() for _ in range(count)]
+        await sending
+        assert received == [("chunk", payload)] * count and not frames.paused
+        theirs.close()
+        with pytest.raises(EOFError):
+            await frames.receive()
+
+    asyncio.run(scenario())
 
 
 def test_one_setting_moves_every_minted_iri() -> None:

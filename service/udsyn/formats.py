@@ -64,12 +64,20 @@ def by_name(name: str, choices: tuple[Format, ...]) -> Format:
     raise NotAcceptable(f"unknown format {name!r}; choose one of {known}")
 
 
-@functools.lru_cache(maxsize=256)  # clients send the same few Accept headers again and again
 def negotiate(accept: str | None, choices: tuple[Format, ...]) -> Format:
     """The best of ``choices`` for an HTTP ``Accept`` header (q-values honoured).
 
     Among equally acceptable formats the earlier choice wins, so the first one is the default.
     """
+    best = _best(accept, choices)
+    if best is None:
+        offered = ", ".join(candidate.media_type for candidate in choices)
+        raise NotAcceptable(f"cannot answer in any of {accept!r}; available: {offered}")
+    return best
+
+
+@functools.lru_cache(maxsize=256)  # clients send the same few Accept headers again and again
+def _best(accept: str | None, choices: tuple[Format, ...]) -> Format | None:
     if not accept or not accept.strip():
         return choices[0]
     best: tuple[float, int, Format] | None = None
@@ -77,10 +85,7 @@ def negotiate(accept: str | None, choices: tuple[Format, ...]) -> Format:
         quality = _quality(accept, candidate)
         if quality > 0 and (best is None or (quality, -rank) > (best[0], -best[1])):
             best = (quality, rank, candidate)
-    if best is None:
-        offered = ", ".join(candidate.media_type for candidate in choices)
-        raise NotAcceptable(f"cannot answer in any of {accept!r}; available: {offered}")
-    return best[2]
+    return None if best is None else best[2]
 
 
 def _quality(accept: str, candidate: Format) -> float:

@@ -37,6 +37,7 @@ def serve(
     import uvicorn
 
     from udsyn.web.app import create_app
+    from udsyn.web.http import HttpProtocol
 
     settings = settings_of(ctx).with_overrides(host=host, port=port, query_timeout=query_timeout)
     listener = listen(settings.host, settings.port)
@@ -52,7 +53,11 @@ def serve(
         lock = ServingLock(settings.store_path)
         lock.hold(settings.service_url)
     config = uvicorn.Config(
-        create_app(settings), log_level="info", access_log=access_log, lifespan="on"
+        create_app(settings),
+        http=HttpProtocol,
+        log_level="info",
+        access_log=access_log,
+        lifespan="on",
     )
     server = uvicorn.Server(config)
     try:

@@ -17,10 +17,10 @@ import logging
 import multiprocessing
 import os
 import socket
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Protocol, cast
 
 from udsyn.config import Settings
 from udsyn.formats import NotAcceptable
@@ -89,27 +89,96 @@ class _Process(Protocol):
     def join(self, timeout: float | None = None) -> None: ...
 
 
+class _Frames(asyncio.Protocol):
+    """The service's end of a worker's socket: frames as they arrive, for one reader.
+
+    Reading pauses while more than :data:`_BUFFERED` bytes wait unread (a download to a slow
+    client), so the worker waits too instead of filling the service's memory.
+    """
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.frames: deque[tuple[str, bytes]] = deque()
+        self.waiting = 0  # bytes in unread frames
+        self.closed = False
+        self.paused = False
+        self._waiter: asyncio.Future[None] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self.buffer
+        buffer += data
+        while len(buffer) >= HEADER.size:
+            status, size = HEADER.unpack_from(buffer)
+            end = HEADER.size + size
+            if len(buffer) < end:
+                break
+            self.frames.append((STATUSES[status], bytes(buffer[HEADER.size : end])))
+            self.waiting += size
+            del buffer[:end]
+        if self.waiting > _BUFFERED and not self.paused and self.transport is not None:
+            self.transport.pause_reading()
+            self.paused = True
+        self._wake()
+
+    def eof_received(self) -> bool:
+        self.closed = True
+        self._wake()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self._wake()
+
+    async def receive(self) -> tuple[str, bytes]:
+        """The next frame; :class:`EOFError` once the worker has closed its end."""
+        while not self.frames:
+            if self.closed:
+                raise EOFError
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        status, payload = self.frames.popleft()
+        self.waiting -= len(payload)
+        if self.paused and self.waiting <= _BUFFERED and self.transport is not None:
+            self.transport.resume_reading()
+            self.paused = False
+        return status, payload
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+
+_BUFFERED = 1 << 18
+
+
 class _Worker:
-    """One worker process and the service's end of its socket, as asyncio streams."""
+    """One worker process and the service's end of its socket."""
 
     def __init__(self, channel: socket.socket, process: _Process, generation: int) -> None:
         self.channel = channel
         self.process = process
         self.generation = generation  # of the store's copy it was forked from
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
+        self.frames: _Frames | None = None
         self.network_refused = ""
 
     async def wait_ready(self, timeout: float) -> None:
         """Wait until the worker has opened its store."""
-        self.reader, self.writer = await asyncio.open_unix_connection(sock=self.channel)
+        loop = asyncio.get_running_loop()
+        _, self.frames = await loop.create_unix_connection(_Frames, sock=self.channel)
         try:
             async with asyncio.timeout(timeout):
                 status, message = await self.receive()
         except TimeoutError:
             self.stop()
             raise StoreUnavailable(f"a query worker did not start within {timeout:g} s") from None
-        except (EOFError, asyncio.IncompleteReadError):
+        except EOFError:
             self.stop()
             raise StoreUnavailable(
                 f"a query worker stopped while starting (exit code {self.process.exitcode}); "
@@ -123,23 +192,22 @@ class _Worker:
     def answering(self) -> bool:
         """Whether the worker's end of the socket is still open, as far as the event loop has
         seen (no system call: a worker that died unseen fails its exchange instead)."""
-        return self.reader is not None and not self.reader.at_eof()
+        return self.frames is not None and not self.frames.closed
 
     async def exchange(self, frame: bytes) -> tuple[str, bytes]:
         """Send a job's frame (:func:`~udsyn.runtime.worker.job_frame`) and wait for the
         first answer frame."""
-        assert self.writer is not None
-        self.writer.write(frame)
-        return await self.receive()
+        assert self.frames is not None and self.frames.transport is not None
+        self.frames.transport.write(frame)
+        return await self.frames.receive()
 
     async def receive(self) -> tuple[str, bytes]:
-        assert self.reader is not None
-        status, size = HEADER.unpack(await self.reader.readexactly(HEADER.size))
-        return STATUSES[status], await self.reader.readexactly(size)
+        assert self.frames is not None
+        return await self.frames.receive()
 
     def stop(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
+        if self.frames is not None and self.frames.transport is not None:
+            self.frames.transport.close()
         with contextlib.suppress(OSError):
             self.channel.close()
         if self.process.is_alive():
@@ -200,7 +268,7 @@ class WorkerPool:
         # would take a worker near its address-space cap before any query. Two arenas halve
         # a worker's address space at start (about 260 MB instead of 450 to 700).
         os.environ.setdefault("MALLOC_ARENA_MAX", "2")
-        self._idle: asyncio.Queue[_Worker] | None = None
+        self._idle: asyncio.LifoQueue[_Worker] | None = None
         self._all: set[_Worker] = set()
         self._starting: set[asyncio.Task] = set()
         self._host: StoreHost | None = None
@@ -217,7 +285,7 @@ class WorkerPool:
     async def start(self) -> None:
         """Start the store's host (if serving from memory) and every worker, and wait until
         each can answer."""
-        self._idle = asyncio.Queue()
+        self._idle = asyncio.LifoQueue()  # the most recently used worker first: it is warm
         if self.serves_from_memory:
             self._host = StoreHost(self.settings, self._context)
             await self._host.wait_ready()
@@ -373,7 +441,7 @@ class WorkerPool:
                 f"the query ran longer than {limit:g} s and was stopped; "
                 "narrow it down or add a LIMIT"
             ) from None
-        except (EOFError, OSError, asyncio.IncompleteReadError):
+        except (EOFError, OSError):
             self._replace(worker)
             raise _WorkerDied from None
 

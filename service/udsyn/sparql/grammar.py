@@ -17,7 +17,7 @@ import hashlib
 import threading
 import warnings
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -60,6 +60,8 @@ class QueryInfo:
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
     where_group: int = -1  # character offset just inside the WHERE group's "{"; -1: none
+    # the well-known prefixes (given to ``analyse``) that the query uses without declaring
+    undeclared_prefixes: tuple[str, ...] = ()
 
     @property
     def returns_graph(self) -> bool:
@@ -249,11 +251,13 @@ def _read(root: Node, source: bytes, base: str, prefixes: dict[str, str]) -> Que
         raise QueryRefused("no query found: expected SELECT, ASK, CONSTRUCT or DESCRIBE")
     if len(forms) > 1:
         raise QueryRefused("one request holds one query; found more than one")
+    declared: dict[str, str] = {}
     for declaration in _children(root, "prologue"):
-        base, prefixes = _declare(declaration, source, base, prefixes)
+        base, declared = _declare(declaration, source, base, declared)
     query = forms[0]
     _check_shape(query)
-    _check_prefixes(query, source, prefixes)
+    used = _used_prefixes(root, source, prefixes.keys() | declared.keys())
+    prefixes = {**prefixes, **declared}
     graphs: dict[str, list[str]] = {"default_graph_clause": [], "named_graph_clause": []}
     for clause in _children(query, "dataset_clause"):
         for target in clause.named_children:
@@ -264,6 +268,7 @@ def _read(root: Node, source: bytes, base: str, prefixes: dict[str, str]) -> Que
         tuple(graphs["default_graph_clause"]),
         tuple(graphs["named_graph_clause"]),
         _where_group(query, source),
+        tuple(sorted(used - declared.keys())),
     )
 
 
@@ -315,16 +320,19 @@ def _check_shape(query: Node) -> None:
             chained = chain_stack.pop()
 
 
-def _check_prefixes(query: Node, source: bytes, prefixes: dict[str, str]) -> None:
-    """Refuse the first prefixed name whose prefix is neither declared nor well known."""
-    found = _namespace_patterns().captures(query).get("namespace", [])
+def _used_prefixes(root: Node, source: bytes, known: Set[str]) -> set[str]:
+    """The prefixes the query's prefixed names use; refuses the first that is not ``known``
+    (neither declared nor well known)."""
+    used: set[str] = set()
+    found = _namespace_patterns().captures(root).get("namespace", [])
     for node in sorted(found, key=lambda node: node.start_byte):
         start = node.start_byte
         # The grammar reads `a:x` as the keyword `a` and `:x`; the prefix is the whole name.
         while start > 0 and _is_name_byte(source[start - 1]):
             start -= 1
         prefix = source[start : node.end_byte - 1].decode("utf-8")
-        if prefix in prefixes:
+        if prefix in known:
+            used.add(prefix)
             continue
         before = source[:start]
         line = before.count(b"\n") + 1
@@ -333,6 +341,7 @@ def _check_prefixes(query: Node, source: bytes, prefixes: dict[str, str]) -> Non
             f"unknown prefix `{prefix}:` at line {line}, column {column}; "
             f"declare it with PREFIX {prefix}: <…>"
         )
+    return used
 
 
 def _is_name_byte(byte: int) -> bool:

@@ -86,7 +86,7 @@ class EmbeddedStore(Store):
         dataset: Dataset,
         max_rows: int | None,
     ) -> None:
-        result = self._native_query(text, dataset)
+        result = self._native_query(text, info, dataset)
         try:
             write_answer(result, answer_format, output, max_rows)
         except TooManyRows as error:
@@ -102,16 +102,18 @@ class EmbeddedStore(Store):
         bindings: Mapping[str, Term] | None = None,
     ) -> ox.QuerySolutions | ox.QueryBoolean:
         """The solutions straight from pyoxigraph, with no serialising in between."""
-        bound, _info, dataset = self._prepared(text, dataset, bindings)
-        return self._native_query(bound, dataset)
+        bound, info, dataset = self._prepared(text, dataset, bindings)
+        return self._native_query(bound, info, dataset)
 
     def _native_query(
-        self, text: str, dataset: Dataset
+        self, text: str, info: QueryInfo, dataset: Dataset
     ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
         """A checked, bound query run by pyoxigraph, its failures as :class:`QueryFailed`."""
+        # only the vocabularies' prefixes the query uses: pyoxigraph reads each one it is given
+        prefixes = {name: VOCABULARIES[name] for name in info.undeclared_prefixes}
         try:
             return self._store.query(
-                text, base_iri=self.base_iri, prefixes=VOCABULARIES, **_dataset_options(dataset)
+                text, base_iri=self.base_iri, prefixes=prefixes, **_dataset_options(dataset)
             )
         except SyntaxError as error:
             raise QueryFailed(f"malformed query: {error}") from None

@@ -19,7 +19,8 @@ from udsyn.questions import shipped_questions
 from udsyn.runtime.pool import WorkerPool
 from udsyn.runtime.writer import Writer
 from udsyn.web import catalog, docs, page, questions, records, resources, shapes, sparql, start
-from udsyn.web.errors import CORS, install_error_handlers
+from udsyn.web.cors import CORS
+from udsyn.web.errors import install_error_handlers
 
 DESCRIPTION = """
 A knowledge graph of regional international relations: partner regions, offices abroad,

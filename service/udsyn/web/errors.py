@@ -28,18 +28,6 @@ class ProtocolError(Exception):
         super().__init__(message)
 
 
-# Cross-origin use: any page may query the service and read what it answers.
-CORS = {
-    "allow_origins": ["*"],
-    "allow_methods": ["GET", "HEAD", "POST", "DELETE"],
-    "allow_headers": [
-        "Accept", "Content-Type", "Authorization", "Range", "If-None-Match", "If-Range"
-    ],
-    "expose_headers": [
-        "Content-Type", "Link", "ETag", "Last-Modified", "Content-Range", "Content-Length"
-    ],
-}  # fmt: skip
-
 _STATUS_BY_ERROR: tuple[tuple[type[StoreError], int], ...] = (
     (QueryFailed, 400),
     (QueryTimeout, 503),

@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
-from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -26,7 +25,8 @@ from udsyn.formats import GRAPH_FORMATS, RESULT_FORMATS, Format, by_name
 from udsyn.questions import LANGUAGES_QUERY, Parameter, Question, QuestionLibrary
 from udsyn.runtime.pool import WorkerPool
 from udsyn.runtime.worker import Job
-from udsyn.web.errors import CORS, answer_lean, answer_media_type, choose_format
+from udsyn.web.cors import CrossOrigin
+from udsyn.web.errors import answer_lean, answer_media_type, choose_format
 
 router = APIRouter(tags=["questions"])
 
@@ -104,7 +104,7 @@ def is_question_path(path: str) -> bool:
 
 def question_endpoint(settings: Settings, pool: WorkerPool, library: QuestionLibrary) -> ASGIApp:
     """The application that answers ``/questions/{name}``, with CORS for other origins."""
-    return CORSMiddleware(QuestionEndpoint(settings, pool, library), **CORS)
+    return CrossOrigin(QuestionEndpoint(settings, pool, library))
 
 
 class QuestionEndpoint:

@@ -16,10 +16,9 @@ is refused before it is read whole.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl
 
 import pyoxigraph as ox
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -29,7 +28,8 @@ from udsyn.formats import GRAPH_FORMATS, RESULT_FORMATS, Format, by_name
 from udsyn.namespaces import VOCABULARIES
 from udsyn.runtime.pool import WorkerPool
 from udsyn.runtime.worker import Job
-from udsyn.web.errors import CORS, ProtocolError, answer_lean, answer_media_type, choose_format
+from udsyn.web.cors import CrossOrigin
+from udsyn.web.errors import ProtocolError, answer_lean, answer_media_type, choose_format
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -105,7 +105,7 @@ OPENAPI_PATH = {
 
 def sparql_endpoint(settings: Settings, pool: WorkerPool) -> ASGIApp:
     """The ``/sparql`` application, with CORS for browsers on other origins."""
-    return CORSMiddleware(SparqlEndpoint(settings, pool), **CORS)
+    return CrossOrigin(SparqlEndpoint(settings, pool))
 
 
 class SparqlEndpoint:
@@ -235,8 +235,10 @@ async def _read_body(request: Request, limit: int) -> str:
 
 
 def _multi(request: Request) -> dict[str, list[str]]:
+    """The query string's parameters, each with its values in order (read as Starlette does)."""
     grouped: dict[str, list[str]] = {}
-    for name, value in request.query_params.multi_items():
+    query_string = request.scope["query_string"].decode("latin-1")
+    for name, value in parse_qsl(query_string, keep_blank_values=True):
         grouped.setdefault(name, []).append(value)
     return grouped
 
