@@ -54,6 +54,19 @@ class NotAcceptable(ValueError):
     """None of the formats a client accepts can be written for this kind of result."""
 
 
+class UnknownFormat(NotAcceptable):
+    """A format asked for by a name that none of the formats on offer has."""
+
+
+def choose_format(accept: str | None, named: str | None, choices: tuple[Format, ...]) -> Format:
+    """The answer format: the one ``named`` (a ``format`` parameter) or the best for ``accept``.
+
+    A name none of the choices has raises :class:`UnknownFormat`; an Accept header none of them
+    satisfies, :class:`NotAcceptable`.
+    """
+    return by_name(named, choices) if named else negotiate(accept, choices)
+
+
 def by_name(name: str, choices: tuple[Format, ...]) -> Format:
     """The format called ``name`` (a short name or a media type) among ``choices``."""
     wanted = name.strip().lower()
@@ -61,7 +74,7 @@ def by_name(name: str, choices: tuple[Format, ...]) -> Format:
         if wanted in (candidate.name, candidate.media_type, *candidate.aliases):
             return candidate
     known = ", ".join(dict.fromkeys(candidate.name for candidate in choices))
-    raise NotAcceptable(f"unknown format {name!r}; choose one of {known}")
+    raise UnknownFormat(f"unknown format {name!r}; choose one of {known}")
 
 
 def negotiate(accept: str | None, choices: tuple[Format, ...]) -> Format:

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
-from udsyn.formats import Format, NotAcceptable, by_name, negotiate
+from udsyn.formats import Format, NotAcceptable, UnknownFormat
 from udsyn.questions import ParameterError, QuestionError
 from udsyn.runtime.pool import QueryTimeout, QueryTooLarge, ServiceBusy
 from udsyn.store import QueryFailed, StoreError, StoreUnavailable
@@ -38,18 +38,6 @@ _STATUS_BY_ERROR: tuple[tuple[type[StoreError], int], ...] = (
 )
 
 
-def choose_format(accept: str | None, named: str | None, choices: tuple[Format, ...]) -> Format:
-    """The answer format: the one ``named`` (a ``format`` parameter) or the best for ``accept``.
-
-    A named format that is not among the choices is a 400; an Accept header none of them
-    satisfies is a 406.
-    """
-    try:
-        return by_name(named, choices) if named else negotiate(accept, choices)
-    except NotAcceptable as refusal:
-        raise ProtocolError(400 if named else 406, str(refusal)) from None
-
-
 def answer_media_type(chosen: Format) -> str:
     """The Content-Type of an answer; text formats say they are UTF-8."""
     textual = chosen.media_type.startswith("text/") or chosen.media_type.endswith(
@@ -66,8 +54,9 @@ def error_response(error: Exception) -> Response | None:
         status = next(code for kind, code in _STATUS_BY_ERROR if isinstance(error, kind))
         headers = {"Retry-After": "5"} if isinstance(error, ServiceBusy) else None
         return PlainTextResponse(str(error) + "\n", status_code=status, headers=headers)
-    if isinstance(error, NotAcceptable):
-        return PlainTextResponse(str(error) + "\n", status_code=406)
+    if isinstance(error, NotAcceptable):  # a format named but unknown is the client's mistake
+        status = 400 if isinstance(error, UnknownFormat) else 406
+        return PlainTextResponse(str(error) + "\n", status_code=status)
     if isinstance(error, ClientDisconnect):
         return Response(status_code=400)  # nobody is there to read it; nothing to log
     if isinstance(error, ParameterError):

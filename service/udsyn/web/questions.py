@@ -21,12 +21,12 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from udsyn.config import Settings
-from udsyn.formats import GRAPH_FORMATS, RESULT_FORMATS, Format, by_name
+from udsyn.formats import GRAPH_FORMATS, RESULT_FORMATS, Format, by_name, choose_format
 from udsyn.questions import LANGUAGES_QUERY, Parameter, Question, QuestionLibrary
 from udsyn.runtime.pool import WorkerPool
 from udsyn.runtime.worker import Job
 from udsyn.web.cors import CrossOrigin
-from udsyn.web.errors import answer_lean, answer_media_type, choose_format
+from udsyn.web.errors import answer_lean, answer_media_type
 
 router = APIRouter(tags=["questions"])
 

@@ -30,12 +30,13 @@ from udsyn.formats import (
     Format,
     NotAcceptable,
     by_name,
+    choose_format,
     negotiate,
 )
 from udsyn.namespaces import VOCABULARIES
 from udsyn.shipped import ONTOLOGY_IRI, ontology_files
 from udsyn.web import describe, tables
-from udsyn.web.errors import answer_media_type, choose_format
+from udsyn.web.errors import answer_media_type
 from udsyn.web.pages import (
     CONCEPT_SCHEME,
     RDF_TYPE,

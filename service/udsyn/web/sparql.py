@@ -24,12 +24,19 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from udsyn.config import Settings
-from udsyn.formats import GRAPH_FORMATS, RESULT_FORMATS, Format, by_name
+from udsyn.formats import (
+    GRAPH_FORMATS,
+    RESULT_FORMATS,
+    Format,
+    NotAcceptable,
+    by_name,
+    choose_format,
+)
 from udsyn.namespaces import VOCABULARIES
 from udsyn.runtime.pool import WorkerPool
 from udsyn.runtime.worker import Job
 from udsyn.web.cors import CrossOrigin
-from udsyn.web.errors import ProtocolError, answer_lean, answer_media_type, choose_format
+from udsyn.web.errors import ProtocolError, answer_lean, answer_media_type
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -264,13 +271,13 @@ def _answer_formats(
     accept = request.headers.get("accept")
     named = parameters.get("format", [None])[0]
     chosen: list[Format | None] = []
-    refusals: list[ProtocolError] = []
+    refusals: list[NotAcceptable] = []
     for choices in (RESULT_FORMATS, GRAPH_FORMATS):
         try:
             chosen.append(choose_format(accept, named, choices))
-        except ProtocolError as refusal:
+        except NotAcceptable as refusal:
             chosen.append(None)
             refusals.append(refusal)
     if len(refusals) == 2:
         raise refusals[0]
-    return chosen[0], chosen[1], refusals[0].message if refusals else ""
+    return chosen[0], chosen[1], str(refusals[0]) if refusals else ""
