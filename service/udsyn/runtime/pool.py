@@ -89,6 +89,9 @@ class _Process(Protocol):
     def join(self, timeout: float | None = None) -> None: ...
 
 
+_BUFFERED = 1 << 18  # bytes of a worker's unread frames past which its socket is not read
+
+
 class _Frames(asyncio.Protocol):
     """The service's end of a worker's socket: frames as they arrive, for one reader.
 
@@ -153,9 +156,6 @@ class _Frames(asyncio.Protocol):
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
-
-
-_BUFFERED = 1 << 18
 
 
 class _Worker:
