@@ -23,6 +23,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from udsyn.questions import shipped_questions
+from udsyn.runtime.checker import PROCESS_NAME as CHECK_PROCESS
 from udsyn.runtime.worker import PROCESS_NAME
 
 from .conftest import Listener, RunningService, start_service, stop_service
@@ -46,6 +47,11 @@ def post(service: RunningService, query: str, **options) -> httpx.Response:
 
 def worker_pids(service: RunningService) -> set[int]:
     """The query workers: the service's descendants named ``udsyn-query``."""
+    return descendants_named(service, PROCESS_NAME)
+
+
+def descendants_named(service: RunningService, name: str) -> set[int]:
+    """The service's live descendants whose ``comm`` is ``name``."""
     parents = _parents()
 
     def descends(pid: int) -> bool:
@@ -55,7 +61,7 @@ def worker_pids(service: RunningService) -> set[int]:
 
     return {
         pid for pid in parents
-        if descends(pid) and _comm(pid) == PROCESS_NAME and _state(pid) != "Z"
+        if descends(pid) and _comm(pid) == name and _state(pid) != "Z"
     }  # fmt: skip
 
 
@@ -246,6 +252,32 @@ def test_workers_report_no_network(hardened: RunningService) -> None:
     service_ns = os.readlink(f"/proc/{hardened.process.pid}/ns/net")
     for pid in worker_pids(hardened):
         assert os.readlink(f"/proc/{pid}/ns/net") != service_ns
+
+
+def check_example(service: RunningService) -> httpx.Response:
+    """``POST /validate`` with the documented example register (3 violations)."""
+    register = Path(__file__).parents[1] / "docs" / "registers" / "example.csv"
+    return httpx.post(
+        f"{service.url}/validate?name=example.csv",
+        content=register.read_bytes(),
+        headers={"Content-Type": "text/csv"},
+        timeout=60,
+    )
+
+
+def test_register_checks_run_in_a_process_of_their_own_without_network(
+    hardened: RunningService,
+) -> None:
+    """A register from outside is read and checked beside the service, not in the process
+    that answers every request, and that process cannot open a connection."""
+    first = check_example(hardened)
+    assert first.status_code == 200 and first.json()["summary"]["violations"] == 3
+    checking = descendants_named(hardened, CHECK_PROCESS)
+    assert len(checking) == 1
+    service_ns = os.readlink(f"/proc/{hardened.process.pid}/ns/net")
+    assert os.readlink(f"/proc/{next(iter(checking))}/ns/net") != service_ns
+    assert check_example(hardened).json() == first.json()
+    assert descendants_named(hardened, CHECK_PROCESS) == checking  # one process, kept
 
 
 def _service_query_past_every_guard(port: int, result: multiprocessing.Queue) -> None:
@@ -490,3 +522,13 @@ def test_a_service_on_memory_alone_serves_the_shipped_graph(tmp_path: Path) -> N
         assert refused.status_code in (403, 503) and "in memory only" in refused.text
     finally:
         stop_service(service)
+
+
+def test_a_checking_process_that_died_is_started_again(hardened: RunningService) -> None:
+    assert check_example(hardened).status_code == 200
+    (killed,) = descendants_named(hardened, CHECK_PROCESS)
+    os.kill(killed, signal.SIGKILL)
+    answer = check_example(hardened)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["summary"]["violations"] == 3
+    assert descendants_named(hardened, CHECK_PROCESS) - {killed}

@@ -142,24 +142,51 @@ def _renamed(report: CheckReport, names: dict[str, str]) -> CheckReport:
 # -- accepting ------------------------------------------------------------------------------
 
 
-def accept(
-    store: Store,
-    uploads: Sequence[Upload],
-    holder: str,
-    *,
-    replace_existing: bool = False,
-    as_of: datetime.date | None = None,
-    now: datetime.datetime | None = None,
-) -> Outcome:
-    """Check the uploads and store them as one batch, or raise and store nothing."""
-    now = now or datetime.datetime.now(datetime.UTC)
+@dataclass
+class Checked:
+    """A batch checked against the store: the findings and, if it conforms, its records as
+    they are to be stored (under their own IRIs)."""
+
+    report: CheckReport
+    batch: Batch | None
+
+
+def check_batch(
+    store: Store, uploads: Sequence[Upload], as_of: datetime.date | None = None
+) -> Checked:
+    """What accepting a batch reads: the check of ``udsyn check`` and, if it finds no
+    violation, the records minted from their register ids. Writes nothing."""
     base = store.base_iri
     known = KnownTerms.from_store(store)
     with _files(uploads) as (paths, names):
         report = _renamed(check_registers(paths, store, as_of=as_of, known=known), names)
         if not report.conforms:
-            raise BatchRefused(report)
+            return Checked(report, None)
         batch, _ = read_batch(paths, known, lambda _number, row: record_iri(base, row))
+    return Checked(report, batch)
+
+
+def accept(
+    store: Store,
+    uploads: Sequence[Upload],
+    holder: str,
+    *,
+    checked: Checked | None = None,
+    replace_existing: bool = False,
+    as_of: datetime.date | None = None,
+    now: datetime.datetime | None = None,
+) -> Outcome:
+    """Check the uploads and store them as one batch, or raise and store nothing.
+
+    ``checked`` is their :func:`check_batch` against the store as it is now, if done already
+    (the service checks in a process of its own); otherwise they are checked here.
+    """
+    now = now or datetime.datetime.now(datetime.UTC)
+    base = store.base_iri
+    checked = checked or check_batch(store, uploads, as_of)
+    if checked.batch is None:
+        raise BatchRefused(checked.report)
+    report, batch = checked.report, checked.batch
     batch_id = now.strftime("%Y%m%dT%H%M%S.%fZ-") + secrets.token_hex(3)  # sorts by time
     records = _record_nodes(batch)
     content = _contents(batch.triples, records)

@@ -15,7 +15,6 @@ import json
 import pickle
 import socket
 import struct
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -142,24 +141,15 @@ def serve_jobs(channel: socket.socket, store: Store, settings: Settings, *, reop
         generation, size = JOB_HEADER.unpack(header)
         job = Job.unpickled(jobs.read(size))
         if reopen and generation != seen:
-            reopened = _reopen(settings)
-            if reopened is None:
-                write_frame(channel, "unavailable", b"the store is being changed; try again")
+            try:
+                reopened = open_store(settings, read_only=True)
+            except StoreError as error:
+                write_frame(channel, "unavailable", str(error).encode())
                 continue
             store.close()
             store, seen = reopened, generation
         status, payload = _answer(store, job, channel)
         write_frame(channel, status, payload if isinstance(payload, bytes) else payload.encode())
-
-
-def _reopen(settings: Settings, attempts: int = 20) -> Store | None:
-    """A new read-only handle; opening can fail while the writer's compaction moves files."""
-    for _ in range(attempts):
-        try:
-            return open_store(settings, read_only=True)
-        except StoreError:
-            time.sleep(0.05)
-    return None
 
 
 class _ChunkWriter:

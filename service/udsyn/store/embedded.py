@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,12 +46,12 @@ class EmbeddedStore(Store):
                     raise StoreUnavailable(
                         f"there is no store at {path} yet: run `udsyn load` or `udsyn serve` first"
                     )
-                self._store = ox.Store.read_only(path)
+                self._store = _open_read_only(path)
             else:
                 ServingLock(path).refuse_writes()
                 Path(path).mkdir(parents=True, exist_ok=True)
                 self._store = ox.Store(path)
-        except OSError as error:
+        except (OSError, RuntimeError) as error:
             raise StoreUnavailable(f"cannot open the store at {path}: {error}") from None
 
     @classmethod
@@ -244,3 +245,17 @@ class ServingLock:
         finally:
             os.close(handle)
         return None
+
+
+def _open_read_only(path: str, attempts: int = 20) -> ox.Store:
+    """A read-only handle on a store that its writer may be changing.
+
+    Opening reads the list of the store's files, then the files; while the writer's flush
+    or compaction replaces one in between, the open fails, and a moment later it succeeds.
+    """
+    for _ in range(attempts - 1):
+        try:
+            return ox.Store.read_only(path)
+        except (OSError, RuntimeError):
+            time.sleep(0.05)
+    return ox.Store.read_only(path)

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from udsyn import __version__
 from udsyn.config import Settings
 from udsyn.questions import shipped_questions
+from udsyn.runtime.checker import Checker
 from udsyn.runtime.pool import WorkerPool
 from udsyn.runtime.writer import Writer
 from udsyn.web import catalog, docs, page, questions, records, resources, shapes, sparql, start
@@ -73,6 +74,7 @@ def create_app(settings: Settings) -> Service:
     _log_changes()
     pool = WorkerPool(settings)
     writer = Writer(settings, pool)
+    checker = Checker(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -82,6 +84,7 @@ def create_app(settings: Settings) -> Service:
         finally:
             pool.stop()
             writer.close()
+            checker.close()
 
     # FastAPI's own API pages load their scripts from a CDN; /docs serves them from the package.
     app = FastAPI(
@@ -95,6 +98,7 @@ def create_app(settings: Settings) -> Service:
     app.state.settings = settings
     app.state.pool = pool
     app.state.writer = writer
+    app.state.checker = checker
     app.state.questions = shipped_questions()
     app.add_middleware(CORSMiddleware, **CORS)
     install_error_handlers(app)

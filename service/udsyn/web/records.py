@@ -15,6 +15,7 @@ from udsyn.records.batches import BatchRefused, RecordConflict, UnknownBatch, Up
 from udsyn.records.tokens import NotAuthorised, WritesDisabled, authorise, holders
 from udsyn.registers.findings import CheckReport
 from udsyn.registers.reading import RegisterError
+from udsyn.runtime.checker import Checker
 from udsyn.runtime.writer import Writer, WritesUnavailable
 
 router = APIRouter(tags=["records"])
@@ -47,6 +48,10 @@ _REGISTER_BODY = {
 
 def _writer(request: Request) -> Writer:
     return request.app.state.writer
+
+
+def _checker(request: Request) -> Checker:
+    return request.app.state.checker
 
 
 async def _uploads(request: Request, name: str | None) -> list[Upload]:
@@ -110,7 +115,8 @@ async def validate(
     uploads = await _uploads(request, name)
     date = _as_of(as_of)
     try:
-        report = await _writer(request).read(lambda store: batches.validate(store, uploads, date))
+        _writer(request).store()  # a store in memory alone cannot be read from another process
+        report = await _checker(request).validate(uploads, date)
     except RegisterError as error:
         raise HTTPException(400, str(error)) from None
     except WritesUnavailable as error:
@@ -141,10 +147,20 @@ async def add_records(
     holder = _holder(request, authorization)
     uploads = await _uploads(request, name)
     date = _as_of(as_of)
+    writer = _writer(request)
     try:
-        outcome = await _writer(request).write(
+        writer.store()
+        checked_at = writer.generation
+        checked = await _checker(request).check_batch(uploads, date)
+        outcome = await writer.write(
             lambda store: batches.accept(
-                store, uploads, holder, replace_existing=replace, as_of=date
+                store,
+                uploads,
+                holder,
+                # checked again here if another write came in between
+                checked=checked if writer.generation == checked_at else None,
+                replace_existing=replace,
+                as_of=date,
             )
         )
     except BatchRefused as refused:
