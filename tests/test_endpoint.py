@@ -223,6 +223,10 @@ def test_cors_lets_browser_clients_in(service: RunningService) -> None:
     assert preflight.headers["access-control-allow-origin"] == "*"
     simple = sparql(service, "ASK {}", headers={"Origin": "http://example.org"})
     assert simple.headers["access-control-allow-origin"] == "*"
+    assert simple.headers["vary"] == "Accept, Origin"
+    same_origin = sparql(service, "ASK {}")  # no Origin: no CORS headers, but the same Vary
+    assert "access-control-allow-origin" not in same_origin.headers
+    assert same_origin.headers.get_list("vary") == ["Accept, Origin"]
 
 
 def test_an_answer_leaves_in_one_tcp_segment(service: RunningService) -> None:

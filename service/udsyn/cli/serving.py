@@ -55,6 +55,7 @@ def serve(
     config = uvicorn.Config(
         create_app(settings),
         http=HttpProtocol,
+        ws="none",  # the service has no WebSocket routes
         log_level="info",
         access_log=access_log,
         lifespan="on",

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import logging
 import multiprocessing
+import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -53,27 +55,30 @@ class Checker:
         return await self._run(_check_batch, uploads, as_of)
 
     def close(self) -> None:
+        """Stop the checking process, also in the middle of a check."""
         if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+            self._retire(self._executor)
 
     async def _run(self, job: Callable[..., T], *args: object) -> T:
         """Run a check in the process. One found dead (it died idle, or during this check)
         is started again and the check tried once more; a check that stops it twice is
         refused."""
-        try:
-            return await self._submit(job, *args)
-        except BrokenProcessPool:
-            self.close()
-        try:
-            return await self._submit(job, *args)
-        except BrokenProcessPool:
-            self.close()
-            raise StoreUnavailable(
-                "the register check stopped its process twice (too large a register?)"
-            ) from None
+        for attempt in (1, 2):
+            executor = self._process()
+            try:
+                return await asyncio.get_running_loop().run_in_executor(executor, job, *args)
+            except BrokenProcessPool:
+                # every check waiting on the dead process learns of it; only the first to
+                # come back retires it, and none retires the one that replaced it
+                if self._executor is executor:
+                    self._retire(executor)
+                if attempt == 2:
+                    raise StoreUnavailable(
+                        "the register check stopped its process twice (too large a register?)"
+                    ) from None
+        raise AssertionError("unreachable")
 
-    async def _submit(self, job: Callable[..., T], *args: object) -> T:
+    def _process(self) -> ProcessPoolExecutor:
         if self._executor is None:
             self._executor = ProcessPoolExecutor(
                 max_workers=1,
@@ -81,7 +86,16 @@ class Checker:
                 initializer=_start,
                 initargs=(self.settings,),
             )
-        return await asyncio.get_running_loop().run_in_executor(self._executor, job, *args)
+        return self._executor
+
+    def _retire(self, executor: ProcessPoolExecutor) -> None:
+        # shutdown() leaves a running check to finish; its process is ended here instead
+        processes = list((executor._processes or {}).values())
+        executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.kill()
+        if self._executor is executor:
+            self._executor = None
 
 
 # -- in the checking process ---------------------------------------------------------------
@@ -92,9 +106,13 @@ _settings: Settings | None = None
 def _start(settings: Settings) -> None:
     global _settings
     _settings = settings
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the service, which stops this
     sandbox.name_process(PROCESS_NAME)
-    if settings.remote is None:
-        sandbox.isolate_network()
+    refused = sandbox.isolate_network() if settings.remote is None else None
+    if refused:
+        logging.getLogger("udsyn").warning(
+            "the register checks could not be cut off from the network (%s)", refused
+        )
 
 
 def _store() -> Store:

@@ -412,7 +412,7 @@ class WorkerPool:
             async with asyncio.timeout(limit):
                 while True:
                     worker = await self._idle.get()
-                    if not worker.process.is_alive():
+                    if not (worker.process.is_alive() and worker.answering()):
                         self._replace(worker)
                     elif self._host is not None and worker.generation != self.generation:
                         return await self._renewed(worker)

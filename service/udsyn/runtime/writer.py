@@ -1,7 +1,7 @@
 """The one writer: the service's only read-write handle on its store.
 
 Writes come one at a time (a lock serialises them) and run in a thread, so the service
-goes on answering. Each finished write raises the store's *generation*: the store's copy in
+goes on answering. Each write that changed the store raises its *generation*: the store's copy in
 memory takes the same changes, the query pool forgets its remembered answers, and each
 worker renews its view before its next query, so every reader sees a write at once, and a
 query that was running during it saw the state before.
@@ -73,8 +73,10 @@ class Writer:
             try:
                 return await asyncio.to_thread(change, store)
             finally:
-                changes = store.take_changes() if isinstance(store, EmbeddedStore) else []
-                await self.pool.store_changed(changes)
+                if not isinstance(store, EmbeddedStore):
+                    await self.pool.store_changed([])  # a server's changes are not journalled
+                elif changes := store.take_changes():  # a change that wrote nothing keeps it
+                    await self.pool.store_changed(changes)
 
     def close(self) -> None:
         if self._store is not None:

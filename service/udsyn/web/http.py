@@ -2,16 +2,19 @@
 body leaving together.
 
 uvicorn writes a response's status line and headers, then its body, as two writes: two
-system calls and two TCP segments, and a client may wake for each. Here the writes one turn
-of the event loop makes are joined and leave in one write at the end of that turn.
+system calls and two TCP segments, and a client may wake for each. Here the small writes one
+turn of the event loop makes are joined and leave in one write at the start of the next.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+JOINED = 1 << 16
 
 
 class HttpProtocol(HttpToolsProtocol):
@@ -22,29 +25,43 @@ class HttpProtocol(HttpToolsProtocol):
 
 
 class _JoinedWrites:
-    """A transport whose writes wait for the end of the event loop's turn, then leave as one;
-    everything else is the transport's own."""
+    """A transport whose writes wait for the event loop's next turn, then leave as one; a
+    write that brings :data:`JOINED` bytes or more leaves at once (with those before it), so
+    large bodies are not copied and flow control sees them as they are written. Everything
+    else is the transport's own."""
 
     def __init__(self, transport: asyncio.Transport) -> None:
         self._transport = transport
         self._pending: list[bytes] = []
+        self._size = 0
         self._loop = asyncio.get_running_loop()
 
     def write(self, data: bytes) -> None:
         if not self._pending:
             self._loop.call_soon(self._flush)
         self._pending.append(data)
+        self._size += len(data)
+        if self._size >= JOINED:
+            self._flush()
+
+    def writelines(self, lines: Iterable[bytes]) -> None:
+        for data in lines:
+            self.write(data)
+
+    def write_eof(self) -> None:
+        self._flush()
+        self._transport.write_eof()
 
     def close(self) -> None:
         self._flush()
         self._transport.close()
 
     def _flush(self) -> None:
-        if self._pending:
-            data = b"".join(self._pending)
-            self._pending.clear()
-            if not self._transport.is_closing():
-                self._transport.write(data)
+        if not self._pending:
+            return
+        pending, self._pending, self._size = self._pending, [], 0
+        if not self._transport.is_closing():
+            self._transport.write(pending[0] if len(pending) == 1 else b"".join(pending))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)

@@ -11,12 +11,13 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from udsyn.records import batches
-from udsyn.records.batches import BatchRefused, RecordConflict, UnknownBatch, Upload
+from udsyn.records.batches import BatchRefused, Checked, RecordConflict, UnknownBatch, Upload
 from udsyn.records.tokens import NotAuthorised, WritesDisabled, authorise, holders
 from udsyn.registers.findings import CheckReport
 from udsyn.registers.reading import RegisterError
 from udsyn.runtime.checker import Checker
 from udsyn.runtime.writer import Writer, WritesUnavailable
+from udsyn.store import Store
 
 router = APIRouter(tags=["records"])
 
@@ -147,22 +148,8 @@ async def add_records(
     holder = _holder(request, authorization)
     uploads = await _uploads(request, name)
     date = _as_of(as_of)
-    writer = _writer(request)
     try:
-        writer.store()
-        checked_at = writer.generation
-        checked = await _checker(request).check_batch(uploads, date)
-        outcome = await writer.write(
-            lambda store: batches.accept(
-                store,
-                uploads,
-                holder,
-                # checked again here if another write came in between
-                checked=checked if writer.generation == checked_at else None,
-                replace_existing=replace,
-                as_of=date,
-            )
-        )
+        outcome = await _accepted(request, uploads, holder, replace=replace, as_of=date)
     except BatchRefused as refused:
         return JSONResponse(_findings(refused.report), status_code=422)
     except RecordConflict as conflict:
@@ -180,6 +167,50 @@ async def add_records(
     }
     headers = {"Location": f"/records/batches/{outcome.batch}"} if outcome.batch else {}
     return JSONResponse(body, status_code=201 if outcome.batch else 200, headers=headers)
+
+
+class _Overtaken(Exception):
+    """Another write came in between a batch's check and its turn to be stored."""
+
+
+async def _accepted(
+    request: Request,
+    uploads: list[Upload],
+    holder: str,
+    *,
+    replace: bool,
+    as_of: datetime.date | None,
+) -> batches.Outcome:
+    """Check the uploads in the checking process, then store them through the writer.
+
+    A check that another write overtook is done again, in the checking process for two more
+    tries, then by the writer itself, so a batch is always stored as checked against the
+    store it goes into.
+    """
+    writer, checker = _writer(request), _checker(request)
+    writer.store()  # refuses a store in memory alone before any check
+    for _ in range(3):
+        checked_at = writer.generation
+        checked = await checker.check_batch(uploads, as_of)
+        if checked.batch is None:
+            raise BatchRefused(checked.report)
+
+        def store_checked(
+            store: Store, checked: Checked = checked, at: int = checked_at
+        ) -> batches.Outcome:
+            if writer.generation != at:
+                raise _Overtaken
+            return batches.accept(
+                store, uploads, holder, checked=checked, replace_existing=replace, as_of=as_of
+            )
+
+        try:
+            return await writer.write(store_checked)
+        except _Overtaken:
+            continue
+    return await writer.write(
+        lambda store: batches.accept(store, uploads, holder, replace_existing=replace, as_of=as_of)
+    )
 
 
 @router.get("/records/batches", summary="Accepted batches, newest first")
