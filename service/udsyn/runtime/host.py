@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import multiprocessing
 import os
 import pickle
@@ -152,6 +153,9 @@ def host_main(control: socket.socket, settings: Settings) -> None:
         write_frame(control, "unavailable", str(error).encode())
         return
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the system reaps ended workers
+    # A collection in a forked worker would write to every object it walks, copying the
+    # pages it shares with the host; frozen objects are never walked.
+    gc.freeze()
     write_frame(control, "ready", refused.encode())
     while True:
         try:
