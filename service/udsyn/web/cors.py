@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
+from starlette.datastructures import MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -35,17 +34,8 @@ class CrossOrigin:
 
         async def vary_origin(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = _with_vary_origin(message.get("headers", ()))
+                message.setdefault("headers", [])
+                MutableHeaders(scope=message).add_vary_header("Origin")
             await send(message)
 
         await self.app(scope, receive, send=vary_origin)
-
-
-def _with_vary_origin(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    """The headers with ``Origin`` added to their ``Vary`` header (one is made if none)."""
-    merged, found = [], False
-    for name, value in headers:
-        if name.lower() == b"vary" and not found:
-            value, found = value + b", Origin", True
-        merged.append((name, value))
-    return merged if found else [*merged, (b"vary", b"Origin")]
