@@ -24,6 +24,7 @@ from openapi_spec_validator import validate
 
 from udsyn.questions import shipped_questions
 from udsyn.runtime.checker import PROCESS_NAME as CHECK_PROCESS
+from udsyn.runtime.fronts import PROCESS_NAME as FRONT_PROCESS
 from udsyn.runtime.worker import PROCESS_NAME
 
 from .conftest import Listener, RunningService, start_service, stop_service
@@ -32,13 +33,29 @@ from .support import accept_register, retract_batch
 LIMITED = {"UDSYN_QUERY_TIMEOUT": "2", "UDSYN_MAX_ROWS": "50", "UDSYN_QUERY_WORKERS": "2"}
 
 
-@pytest.fixture(scope="module")
-def hardened(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
-    """The embedded service with a 2 s time limit, 50 rows, two workers, and its log kept."""
-    folder = tmp_path_factory.mktemp("hardened")
-    running = start_service(folder / "store", log=folder / "serve.log", **LIMITED)
+@pytest.fixture(scope="module", params=["fronts", "workers"])
+def hardened(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningService]:
+    """The embedded service with a 2 s time limit, 50 rows, two workers, and its log kept;
+    with its two front processes answering the hot paths (as by default), and with none, so
+    that the service's own workers answer everything (``UDSYN_HTTP_PROCESSES=0``)."""
+    folder = tmp_path_factory.mktemp(f"hardened-{request.param}")
+    processes = "2" if request.param == "fronts" else "0"
+    running = start_service(
+        folder / "store", log=folder / "serve.log", UDSYN_HTTP_PROCESSES=processes, **LIMITED
+    )
     yield running
     stop_service(running)
+
+
+def has_fronts(service: RunningService) -> bool:
+    return httpx.get(f"{service.url}/health", timeout=30).json()["front_processes"] > 0
+
+
+def answering_pids(service: RunningService) -> set[int]:
+    """The processes that run queries: workers and front processes."""
+    return worker_pids(service) | descendants_named(service, FRONT_PROCESS)
 
 
 def post(service: RunningService, query: str, **options) -> httpx.Response:
@@ -92,14 +109,25 @@ def _state(pid: int) -> str:
         return "Z"
 
 
-def wait_for_workers(service: RunningService, count: int, seconds: float = 30) -> set[int]:
+def wait_for_workers(
+    service: RunningService, count: int, seconds: float = 30, name: str = PROCESS_NAME
+) -> set[int]:
+    """The ``count`` live processes named ``name`` (query workers unless told), once there
+    are that many."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        pids = worker_pids(service)
+        pids = descendants_named(service, name)
         if len(pids) == count:
             return pids
         time.sleep(0.2)
-    raise AssertionError(f"expected {count} workers, found {worker_pids(service)}")
+    raise AssertionError(f"expected {count} {name}, found {descendants_named(service, name)}")
+
+
+def wait_until_gone(pids: set[int], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while any(_state(pid) != "Z" for pid in pids):
+        assert time.monotonic() < deadline, f"{pids} still running"
+        time.sleep(0.1)
 
 
 # -- the row limit counts what the engine streams --------------------------------------------
@@ -152,11 +180,11 @@ def test_the_limit_counts_distinct_triples_not_solutions(hardened: RunningServic
 def test_queries_the_engine_cannot_take_are_refused_with_400(
     hardened: RunningService, query: str, reason: str
 ) -> None:
-    before = worker_pids(hardened)
+    before = answering_pids(hardened)
     answer = post(hardened, query)
     assert answer.status_code == 400
     assert reason in answer.text
-    assert worker_pids(hardened) == before  # no worker died
+    assert answering_pids(hardened) == before  # no process died
 
 
 def test_a_hostile_body_is_refused_without_holding_up_the_server(
@@ -191,16 +219,24 @@ def test_requests_past_the_size_limit_get_413(hardened: RunningService) -> None:
 # -- workers ---------------------------------------------------------------------------------
 
 
-def test_an_overrunning_query_kills_its_worker_and_the_pool_keeps_its_size(
+def test_an_overrunning_query_stops_the_process_that_ran_it_which_is_replaced(
     hardened: RunningService,
 ) -> None:
-    before = wait_for_workers(hardened, 2)
+    """A worker is killed; a front process retires (hands its connections to the service)
+    and ends, which stops the query thread it cannot stop otherwise."""
+    name = FRONT_PROCESS if has_fronts(hardened) else PROCESS_NAME
+    before = wait_for_workers(hardened, 2, name=name)
     runaway = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
-    assert post(hardened, runaway).status_code == 503
-    after = wait_for_workers(hardened, 2)
-    assert len(before - after) == 1, "exactly the overrunning worker was killed"
-    for pid in before - after:
-        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text()
+    with httpx.Client(timeout=30) as client:
+        answer = client.post(f"{hardened.url}/sparql", data={"query": runaway})
+        assert answer.status_code == 503 and "longer than 2 s" in answer.text
+        # the same connection, handed over if a front answered: still served, by the service
+        assert client.get(f"{hardened.url}/health").status_code == 200
+        again = client.post(f"{hardened.url}/sparql", data={"query": "ASK { ?s ?p ?o }"})
+        assert again.json()["boolean"] is True
+    after = wait_for_workers(hardened, 2, name=name)
+    assert len(before - after) == 1, "exactly the process that ran it was stopped"
+    wait_until_gone(before - after)
     assert healthy_workers(hardened) == 2
 
 
@@ -214,16 +250,21 @@ def healthy_workers(service: RunningService, seconds: float = 30) -> int:
         time.sleep(0.2)
 
 
-def test_a_query_that_needs_too_much_memory_gets_503_and_the_pool_recovers(
+def test_a_query_that_needs_too_much_memory_is_stopped_and_the_service_recovers(
     hardened: RunningService,
 ) -> None:
     # Each REPLACE multiplies the string's length by 256: ?e would hold 4 G characters.
     query = """SELECT (STRLEN(?e) AS ?n) WHERE { BIND("aaaaaaaaaaaaaaaa" AS ?a)
       BIND(REPLACE(?a, "a", ?a) AS ?b) BIND(REPLACE(?b, "a", ?b) AS ?c)
       BIND(REPLACE(?c, "a", ?b) AS ?d) BIND(REPLACE(?d, "a", ?b) AS ?e) }"""
-    answer = post(hardened, query)
-    assert answer.status_code == 503
-    assert "1024 MiB a query may use" in answer.text
+    if has_fronts(hardened):  # the front that ran it ends, its connections unanswered
+        with pytest.raises(httpx.RemoteProtocolError):
+            post(hardened, query)
+        wait_for_workers(hardened, 2, name=FRONT_PROCESS)
+    else:
+        answer = post(hardened, query)
+        assert answer.status_code == 503
+        assert "1024 MiB a query may use" in answer.text
     assert healthy_workers(hardened) == 2
     assert post(hardened, "ASK { ?s ?p ?o }").json()["boolean"] is True
 
@@ -247,10 +288,12 @@ def test_health_is_a_real_round_trip_and_dead_workers_are_replaced(
         stop_service(service)
 
 
-def test_workers_report_no_network(hardened: RunningService) -> None:
+def test_workers_and_fronts_have_no_network(hardened: RunningService) -> None:
     assert httpx.get(f"{hardened.url}/health").json()["workers_network_isolated"] is True
     service_ns = os.readlink(f"/proc/{hardened.process.pid}/ns/net")
-    for pid in worker_pids(hardened):
+    answering = answering_pids(hardened)
+    assert len(answering) == (4 if has_fronts(hardened) else 2)
+    for pid in answering:
         assert os.readlink(f"/proc/{pid}/ns/net") != service_ns
 
 
@@ -454,6 +497,8 @@ def test_workers_are_forked_from_the_store_host_and_share_its_network_cut(
     host = _host_pid(hardened)
     workers = wait_for_workers(hardened, 2)
     assert {pid for pid in _children(host) if _comm(pid) == PROCESS_NAME} == workers
+    fronts = descendants_named(hardened, FRONT_PROCESS)
+    assert {pid for pid in _children(host) if _comm(pid) == FRONT_PROCESS} == fronts
     service_ns = os.readlink(f"/proc/{hardened.process.pid}/ns/net")
     assert os.readlink(f"/proc/{host}/ns/net") != service_ns
 

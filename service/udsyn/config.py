@@ -49,6 +49,7 @@ class Settings:
     query_timeout: float = 10.0
     max_rows: int = 100_000
     query_workers: int = 4
+    http_processes: int = 2  # front processes answering /sparql and /questions from memory
     query_memory_mb: int = 1024
     max_request_bytes: int = 1_000_000
     answer_cache_mb: int = 64
@@ -66,6 +67,13 @@ class Settings:
     def serve_from_memory(self) -> bool:
         """Whether the service answers from a copy of its on-disk store in memory."""
         return self.serve_from == "memory"
+
+    @property
+    def front_processes(self) -> int:
+        """How many front processes answer queries on the service's port: only when serving
+        an embedded store from memory (they are forked from its copy), else none."""
+        serves_copy = self.remote is None and (self.in_memory or self.serve_from_memory)
+        return max(0, self.http_processes) if serves_copy else 0
 
     @property
     def service_url(self) -> str:
@@ -87,6 +95,7 @@ _ENVIRONMENT = {
     "UDSYN_QUERY_TIMEOUT": ("query_timeout", float),
     "UDSYN_MAX_ROWS": ("max_rows", int),
     "UDSYN_QUERY_WORKERS": ("query_workers", int),
+    "UDSYN_HTTP_PROCESSES": ("http_processes", int),
     "UDSYN_QUERY_MEMORY_MB": ("query_memory_mb", int),
     "UDSYN_MAX_REQUEST_BYTES": ("max_request_bytes", int),
     "UDSYN_PUBLIC_URL": ("public_url", str),

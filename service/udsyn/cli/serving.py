@@ -52,8 +52,10 @@ def serve(
     if settings.remote is None and not settings.in_memory:
         lock = ServingLock(settings.store_path)
         lock.hold(settings.service_url)
+    fronts = settings.front_processes > 0  # they accept; the service serves what they hand over
+    service = create_app(settings, listener=listener if fronts else None, access_log=access_log)
     config = uvicorn.Config(
-        create_app(settings),
+        service,
         http=HttpProtocol,
         ws="none",  # the service has no WebSocket routes
         log_level="info",
@@ -61,9 +63,15 @@ def serve(
         lifespan="on",
     )
     server = uvicorn.Server(config)
+    service.connection_factory = lambda replay: HttpProtocol(
+        config=config,
+        server_state=server.server_state,
+        app_state=server.lifespan.state,
+        replay=replay,
+    )
     try:
         err.print(f"udsyn serves http://{settings.host}:{settings.port}/ (Ctrl-C stops it)")
-        server.run(sockets=[listener])
+        server.run(sockets=[] if fronts else [listener])
     except SystemExit:
         raise Failure("the service did not start; the lines above say why") from None
     finally:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import multiprocessing
 import os
@@ -24,7 +25,7 @@ import signal
 import socket
 import struct
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from udsyn.config import Settings
 from udsyn.loading import read_all, shipped_sources
@@ -39,18 +40,31 @@ from udsyn.runtime.worker import (
 )
 from udsyn.store import Change, EmbeddedStore, StoreError, StoreUnavailable
 
-_FORK, _APPLY = 0, 1
+_FORK, _APPLY, _FRONT = 0, 1, 2
+
+# A front process's life (``web/front.py``), started in a process forked from the host:
+# (the listening socket, its channel to the service, the copy, the settings, why the network
+# could not be given up or "").
+FrontMain = Callable[[socket.socket, socket.socket, EmbeddedStore, Settings, str], None]
 _PID = struct.Struct("!i")
 
 
 class StoreHost:
     """The service's side of the host process: start it, ask it for workers, send it changes."""
 
-    def __init__(self, settings: Settings, context: multiprocessing.context.BaseContext) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        context: multiprocessing.context.BaseContext,
+        front: FrontMain | None = None,
+    ) -> None:
         self.settings = settings
         self._control, child_end = socket.socketpair()
         self.process = context.Process(
-            target=host_main, args=(child_end, settings), daemon=True, name="udsyn-store-host"
+            target=host_main,
+            args=(child_end, settings, front),
+            daemon=True,
+            name="udsyn-store-host",
         )
         self.process.start()
         child_end.close()
@@ -72,6 +86,14 @@ class StoreHost:
             raise StoreUnavailable(f"the store's host could not start a worker: {payload.decode()}")
         return ForkedProcess(_PID.unpack(payload)[0])
 
+    async def fork_front(self, listener: socket.socket, channel: socket.socket) -> ForkedProcess:
+        """A new front process forked from the host, accepting on ``listener`` and talking
+        to the service on ``channel``."""
+        status, payload = await asyncio.to_thread(self._exchange, _FRONT, b"", channel, listener)
+        if status != "ok":
+            raise StoreUnavailable(f"the store's host could not start a front: {payload.decode()}")
+        return ForkedProcess(_PID.unpack(payload)[0])
+
     async def apply(self, changes: Sequence[Change]) -> None:
         """Replay the writer's changes on the copy; new workers see them."""
         payload = pickle.dumps(list(changes), protocol=pickle.HIGHEST_PROTOCOL)
@@ -87,15 +109,15 @@ class StoreHost:
         self.process.join(timeout=5)
 
     def _exchange(
-        self, command: int | None, payload: bytes, channel: socket.socket | None = None
+        self, command: int | None, payload: bytes, *passed: socket.socket
     ) -> tuple[str, bytes]:
-        """Send a command (with a socket to pass on, if any) and read the reply; with no
+        """Send a command (with the sockets to pass on, if any) and read the reply; with no
         command, only read (the "ready" frame)."""
         with self._lock:
             try:
                 message = b"" if command is None else HEADER.pack(command, len(payload)) + payload
-                if channel is not None:
-                    socket.send_fds(self._control, [message], [channel.fileno()])
+                if passed:
+                    socket.send_fds(self._control, [message], [s.fileno() for s in passed])
                 elif message:
                     self._control.sendall(message)
                 return self._receive()
@@ -122,6 +144,11 @@ class ForkedProcess:
         except ProcessLookupError:  # it ended already
             self._pidfd = None
 
+    @property
+    def pidfd(self) -> int | None:
+        """A descriptor that turns readable when the process ends (until :meth:`join`)."""
+        return self._pidfd
+
     def is_alive(self) -> bool:
         if self._pidfd is None:
             return False
@@ -143,7 +170,7 @@ class ForkedProcess:
 # -- inside the host ------------------------------------------------------------------------
 
 
-def host_main(control: socket.socket, settings: Settings) -> None:
+def host_main(control: socket.socket, settings: Settings, front: FrontMain | None) -> None:
     """The host's life: give up the network, copy the store into memory, serve commands."""
     sandbox.name_process("udsyn-host")
     refused = sandbox.isolate_network() or ""
@@ -159,12 +186,16 @@ def host_main(control: socket.socket, settings: Settings) -> None:
     write_frame(control, "ready", refused.encode())
     while True:
         try:
-            command, payload, channel = _read_command(control)
+            command, payload, passed = _read_command(control)
         except EOFError:
             return  # the service has gone
-        if command == _FORK and channel is not None:
-            pid = _fork_worker(channel, copy, settings, control, refused)
-            channel.close()
+        if command == _FORK and len(passed) == 1:
+            pid = _fork_worker(passed[0], copy, settings, control, refused)
+            write_frame(control, "ok", _PID.pack(pid))
+        elif command == _FRONT and len(passed) == 2 and front is not None:
+            channel, listener = passed
+            life = functools.partial(front, listener, channel, copy, settings, refused)
+            pid = _fork(life, control)
             write_frame(control, "ok", _PID.pack(pid))
         elif command == _APPLY:
             try:
@@ -174,6 +205,8 @@ def host_main(control: socket.socket, settings: Settings) -> None:
                 write_frame(control, "error", str(error).encode())
                 continue
             write_frame(control, "ok", b"")
+        for passed_socket in passed:
+            passed_socket.close()
 
 
 def _copy_of_store(settings: Settings) -> EmbeddedStore:
@@ -192,15 +225,15 @@ def _copy_of_store(settings: Settings) -> EmbeddedStore:
     return copy
 
 
-def _read_command(control: socket.socket) -> tuple[int, bytes, socket.socket | None]:
-    """One command, with the socket passed along with it, if any."""
-    header, fds, _flags, _address = socket.recv_fds(control, HEADER.size, 1)
+def _read_command(control: socket.socket) -> tuple[int, bytes, list[socket.socket]]:
+    """One command, with the sockets passed along with it, if any."""
+    header, fds, _flags, _address = socket.recv_fds(control, HEADER.size, 2)
     if not header:
         raise EOFError
     header += read_exactly(control, HEADER.size - len(header))
     command, size = HEADER.unpack(header)
-    channel = socket.socket(fileno=fds[0]) if fds else None
-    return command, read_exactly(control, size), channel
+    passed = [socket.socket(fileno=fd) for fd in fds]
+    return command, read_exactly(control, size), passed
 
 
 def _fork_worker(
@@ -211,15 +244,24 @@ def _fork_worker(
     refused: str,
 ) -> int:
     """Fork a worker that answers jobs on ``channel`` from the copy; its pid."""
-    pid = os.fork()
-    if pid:
-        return pid
-    try:  # the worker: it must never return into the host's loop
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+
+    def worker() -> None:
         sandbox.name_process(PROCESS_NAME)
-        control.close()
         sandbox.limit_memory(settings.query_memory_mb, beyond_current=True)
         write_frame(channel, "ready", refused.encode())
         sandbox.run_with_large_stack(lambda: serve_jobs(channel, copy, settings, reopen=False))
+
+    return _fork(worker, control)
+
+
+def _fork(life: Callable[[], None], control: socket.socket) -> int:
+    """Fork a process that lives ``life`` and ends; its pid, in the host."""
+    pid = os.fork()
+    if pid:
+        return pid
+    try:  # the child: it must never return into the host's loop
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        control.close()
+        life()
     finally:
         os._exit(0)

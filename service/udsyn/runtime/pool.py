@@ -24,7 +24,8 @@ from typing import Protocol, cast
 
 from udsyn.config import Settings
 from udsyn.formats import NotAcceptable
-from udsyn.runtime.host import StoreHost
+from udsyn.runtime.fronts import FrontProcesses, FrontSetup
+from udsyn.runtime.host import FrontMain, StoreHost
 from udsyn.runtime.worker import (
     HEADER,
     STATUSES,
@@ -37,7 +38,16 @@ from udsyn.store import Change, QueryFailed, StoreError, StoreUnavailable
 
 log = logging.getLogger("udsyn")
 
-__all__ = ["Answer", "Health", "Job", "QueryTimeout", "QueryTooLarge", "ServiceBusy", "WorkerPool"]
+__all__ = [
+    "Answer",
+    "Health",
+    "Job",
+    "Queries",
+    "QueryTimeout",
+    "QueryTooLarge",
+    "ServiceBusy",
+    "WorkerPool",
+]
 
 
 class QueryTimeout(StoreError):
@@ -67,6 +77,30 @@ class Answer:
 
     body: bytes
     format: str
+
+
+def answer_of(status: str, payload: bytes) -> Answer:
+    """The answer in a worker's last frame (:func:`~udsyn.runtime.worker.answer`), or the
+    error it reports, raised."""
+    if status != "ok":
+        raise _ERRORS.get(status, StoreError)(payload.decode())
+    name, _, body = payload.partition(b"\n")
+    return Answer(body, name.decode())
+
+
+class Queries(Protocol):
+    """What the hot-path endpoints need to answer queries: the worker pool in the service,
+    threads over the store's copy in a front process (``threaded.py``)."""
+
+    @property
+    def generation(self) -> int:
+        """The store's generation the answers reflect; it changes with every write."""
+
+    async def run(self, job: Job, timeout: float | None = None, *, cached: bool = True) -> Answer:
+        """The serialised answer to a job."""
+
+    def stream(self, job: Job, timeout: float | None = None) -> AsyncIterator[bytes]:
+        """The answer in chunks, for downloads of any size."""
 
 
 @dataclass(frozen=True)
@@ -273,6 +307,8 @@ class WorkerPool:
         self._starting: set[asyncio.Task] = set()
         self._host: StoreHost | None = None
         self._host_restart = asyncio.Lock()
+        self._fronts: FrontProcesses | None = None
+        self._front_main: FrontMain | None = None
         self.generation = 0
 
     @property
@@ -282,17 +318,29 @@ class WorkerPool:
         settings = self.settings
         return settings.remote is None and (settings.in_memory or settings.serve_from_memory)
 
-    async def start(self) -> None:
-        """Start the store's host (if serving from memory) and every worker, and wait until
+    @property
+    def fronts(self) -> int:
+        """How many front processes take connections on the service's port."""
+        return self._fronts.alive if self._fronts is not None else 0
+
+    async def start(self, fronts: FrontSetup | None = None) -> None:
+        """Start the store's host (if serving from memory), every worker and, given a
+        ``fronts`` setup and ``settings.front_processes``, the front processes; wait until
         each can answer."""
         self._idle = asyncio.LifoQueue()  # the most recently used worker first: it is warm
         if self.serves_from_memory:
-            self._host = StoreHost(self.settings, self._context)
+            self._front_main = fronts.main if fronts is not None else None
+            self._host = StoreHost(self.settings, self._context, self._front_main)
             await self._host.wait_ready()
         workers = await asyncio.gather(*(self._launch() for _ in range(self.size)))
         for worker in workers:
             self._all.add(worker)
             self._idle.put_nowait(worker)
+        if fronts is not None and self._host is not None and self.settings.front_processes:
+            self._fronts = FrontProcesses(
+                self.settings, fronts.listener, fronts.adopt, self._live_host
+            )
+            await self._fronts.start()
         refused = workers[0].network_refused
         if self.settings.remote is None and refused:
             log.warning(
@@ -301,6 +349,8 @@ class WorkerPool:
             )  # fmt: skip
 
     def stop(self) -> None:
+        if self._fronts is not None:
+            self._fronts.stop()
         for task in self._starting:
             task.cancel()
         for worker in list(self._all):
@@ -322,6 +372,8 @@ class WorkerPool:
         self.generation += 1
         if self._cache is not None:
             self._cache.clear()
+        if self._fronts is not None:
+            await self._fronts.renew()
 
     async def run(self, job: Job, timeout: float | None = None, *, cached: bool = True) -> Answer:
         """The serialised answer to a job; raises the store's errors or :class:`QueryTimeout`.
@@ -351,10 +403,7 @@ class WorkerPool:
                 ) from None
             self._release(worker)
             break
-        if status != "ok":
-            raise _ERRORS.get(status, StoreError)(payload.decode())
-        name, _, body = payload.partition(b"\n")
-        answer = Answer(body, name.decode())
+        answer = answer_of(status, payload)
         if key is not None and generation == self.generation:  # not written meanwhile
             self._cache.put(key, answer)
         return answer
@@ -453,9 +502,7 @@ class WorkerPool:
         channel, child_end = socket.socketpair()
         try:
             if self._host is not None:
-                if not self._host.process.is_alive():
-                    await self._restart_host()
-                process: _Process = await self._host.fork_worker(child_end)
+                process: _Process = await (await self._live_host()).fork_worker(child_end)
             else:
                 process = self._context.Process(
                     target=spawned_worker_main,
@@ -485,6 +532,13 @@ class WorkerPool:
         self._all.add(worker)
         return worker
 
+    async def _live_host(self) -> StoreHost:
+        """The store's host, started again first if it had stopped."""
+        assert self._host is not None
+        if not self._host.process.is_alive():
+            await self._restart_host()
+        return self._host
+
     async def _restart_host(self, *, lost_track: bool = False) -> None:
         """A new host with a fresh copy read from disk, in place of one that stopped (or,
         with ``lost_track``, one whose copy missed a change)."""
@@ -493,7 +547,7 @@ class WorkerPool:
             if self._host.process.is_alive() and not lost_track:
                 return  # another task has restarted it meanwhile
             self._host.stop()
-            host = StoreHost(self.settings, self._context)
+            host = StoreHost(self.settings, self._context, self._front_main)
             await host.wait_ready()  # until then, other tasks find the old one stopped and wait
             self._host = host
 

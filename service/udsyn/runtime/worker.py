@@ -17,6 +17,7 @@ import socket
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import pyoxigraph as ox
 
@@ -94,7 +95,7 @@ JOB_HEADER = struct.Struct("!II")
 STATUSES = ("ok", "failed", "unavailable", "error", "ready", "chunk", "unacceptable", "memory")
 
 
-def write_frame(channel: socket.socket, status: str, payload: bytes) -> None:
+def write_frame(channel: socket.socket | _Sink, status: str, payload: bytes) -> None:
     channel.sendall(HEADER.pack(STATUSES.index(status), len(payload)) + payload)
 
 
@@ -148,14 +149,18 @@ def serve_jobs(channel: socket.socket, store: Store, settings: Settings, *, reop
                 continue
             store.close()
             store, seen = reopened, generation
-        status, payload = _answer(store, job, channel)
+        status, payload = answer(store, job, channel)
         write_frame(channel, status, payload if isinstance(payload, bytes) else payload.encode())
+
+
+class _Sink(Protocol):
+    def sendall(self, data: bytes, /) -> None: ...
 
 
 class _ChunkWriter:
     """A file-like object that sends what is written as "chunk" frames of about 64 KiB."""
 
-    def __init__(self, channel: socket.socket) -> None:
+    def __init__(self, channel: socket.socket | _Sink) -> None:
         self.channel = channel
         self.buffer = bytearray()
 
@@ -171,7 +176,7 @@ class _ChunkWriter:
             self.buffer.clear()
 
 
-def _answer(store: Store, job: Job, channel: socket.socket) -> tuple[str, bytes | str]:
+def answer(store: Store, job: Job, channel: socket.socket | _Sink) -> tuple[str, bytes | str]:
     """Answer a job: whole ("ok": the format's name, a newline, the answer) or streamed
     ("chunk"s, then "ok")."""
     try:

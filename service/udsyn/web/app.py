@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import gc
 import logging
-from collections.abc import AsyncIterator
+import socket
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -18,11 +21,13 @@ from udsyn import __version__
 from udsyn.config import Settings
 from udsyn.questions import shipped_questions
 from udsyn.runtime.checker import Checker
+from udsyn.runtime.fronts import FrontSetup
 from udsyn.runtime.pool import WorkerPool
 from udsyn.runtime.writer import Writer
 from udsyn.web import catalog, docs, page, questions, records, resources, shapes, sparql, start
 from udsyn.web.cors import CORS
 from udsyn.web.errors import install_error_handlers
+from udsyn.web.front import serve_front
 
 DESCRIPTION = """
 A knowledge graph of regional international relations: partner regions, offices abroad,
@@ -56,6 +61,20 @@ class Service:
         self.api = api
         self.sparql = sparql_app
         self.questions = questions_app
+        # How the server makes the protocol for a connection; set by ``udsyn serve`` when
+        # front processes hand connections over (see :meth:`adopt`).
+        # (given the bytes already read, which the protocol reads first)
+        self.connection_factory: Callable[[bytes], asyncio.Protocol] | None = None
+
+    async def adopt(self, connection: socket.socket, data: bytes) -> None:
+        """Carry on with a client's connection that a front process handed over, as if the
+        server had accepted it, the bytes already read from it first."""
+        if self.connection_factory is None:
+            connection.close()
+            return
+        factory = self.connection_factory
+        loop = asyncio.get_running_loop()
+        await loop.connect_accepted_socket(lambda: factory(data), connection)
 
     @property
     def state(self) -> State:
@@ -70,8 +89,15 @@ class Service:
         await self.api(scope, receive, send)
 
 
-def create_app(settings: Settings) -> Service:
-    """The application for a store described by ``settings`` (already loaded)."""
+def create_app(
+    settings: Settings, *, listener: socket.socket | None = None, access_log: bool = False
+) -> Service:
+    """The application for a store described by ``settings`` (already loaded).
+
+    Given the ``listener`` the server would accept on, and ``settings.front_processes``, the
+    hot paths are answered by front processes accepting on it (``web/front.py``); the server
+    then listens on nothing itself and serves what they hand over.
+    """
     _log_changes()
     pool = WorkerPool(settings)
     writer = Writer(settings, pool)
@@ -79,7 +105,11 @@ def create_app(settings: Settings) -> Service:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await pool.start()
+        fronts = None
+        if listener is not None:
+            front_main = functools.partial(serve_front, access_log=access_log)
+            fronts = FrontSetup(listener, service.adopt, front_main)
+        await pool.start(fronts)
         # What is alive now lives as long as the service. Frozen out of the collector's
         # reach, it is not walked again by every full collection (60 ms and more for the
         # service's objects, a pause for every request in flight).
@@ -130,6 +160,7 @@ def create_app(settings: Settings) -> Service:
             "workers_alive": state.alive,
             "workers_busy": state.busy,
             "workers_network_isolated": state.network_isolated,
+            "front_processes": pool.fronts,
         }
 
     def openapi() -> dict:
@@ -140,11 +171,12 @@ def create_app(settings: Settings) -> Service:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-    return Service(
+    service = Service(
         app,
         sparql.sparql_endpoint(settings, pool),
         questions.question_endpoint(settings, pool, app.state.questions),
     )
+    return service
 
 
 def where_the_data_lives(settings: Settings) -> str:

@@ -18,10 +18,21 @@ JOINED = 1 << 16
 
 
 class HttpProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol over a transport that joins the writes of one turn."""
+    """uvicorn's httptools protocol over a transport that joins the writes of one turn.
+
+    ``replay`` is what another process already read from a connection it handed over: it is
+    read first, before anything the socket brings.
+    """
+
+    def __init__(self, *args: Any, replay: bytes = b"", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._replay = replay
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(_JoinedWrites(transport))  # type: ignore[arg-type]
+        if self._replay:  # before the transport's first read, which comes in a later turn
+            replay, self._replay = self._replay, b""
+            self.data_received(replay)
 
 
 class _JoinedWrites:
@@ -38,25 +49,26 @@ class _JoinedWrites:
 
     def write(self, data: bytes) -> None:
         if not self._pending:
-            self._loop.call_soon(self._flush)
+            self._loop.call_soon(self.flush)
         self._pending.append(data)
         self._size += len(data)
         if self._size >= JOINED:
-            self._flush()
+            self.flush()
 
     def writelines(self, lines: Iterable[bytes]) -> None:
         for data in lines:
             self.write(data)
 
     def write_eof(self) -> None:
-        self._flush()
+        self.flush()
         self._transport.write_eof()
 
     def close(self) -> None:
-        self._flush()
+        self.flush()
         self._transport.close()
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
+        """Write what waits, now."""
         if not self._pending:
             return
         pending, self._pending, self._size = self._pending, [], 0

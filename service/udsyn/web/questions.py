@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from udsyn.config import Settings
 from udsyn.formats import GRAPH_FORMATS, RESULT_FORMATS, Format, by_name, choose_format
 from udsyn.questions import LANGUAGES_QUERY, Parameter, Question, QuestionLibrary
-from udsyn.runtime.pool import WorkerPool
+from udsyn.runtime.pool import Queries
 from udsyn.runtime.worker import Job
 from udsyn.web.cors import CrossOrigin
 from udsyn.web.errors import answer_lean, answer_media_type
@@ -102,7 +102,7 @@ def is_question_path(path: str) -> bool:
     return path.startswith("/questions/") and not path.endswith(".rq")
 
 
-def question_endpoint(settings: Settings, pool: WorkerPool, library: QuestionLibrary) -> ASGIApp:
+def question_endpoint(settings: Settings, pool: Queries, library: QuestionLibrary) -> ASGIApp:
     """The application that answers ``/questions/{name}``, with CORS for other origins."""
     return CrossOrigin(QuestionEndpoint(settings, pool, library))
 
@@ -110,7 +110,7 @@ def question_endpoint(settings: Settings, pool: WorkerPool, library: QuestionLib
 class QuestionEndpoint:
     """``/questions/{name}`` as a plain ASGI application: bind, then the worker pool."""
 
-    def __init__(self, settings: Settings, pool: WorkerPool, library: QuestionLibrary) -> None:
+    def __init__(self, settings: Settings, pool: Queries, library: QuestionLibrary) -> None:
         self.settings = settings
         self.pool = pool
         self.library = library

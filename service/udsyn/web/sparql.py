@@ -33,7 +33,7 @@ from udsyn.formats import (
     choose_format,
 )
 from udsyn.namespaces import VOCABULARIES
-from udsyn.runtime.pool import WorkerPool
+from udsyn.runtime.pool import Queries
 from udsyn.runtime.worker import Job
 from udsyn.web.cors import CrossOrigin
 from udsyn.web.errors import ProtocolError, answer_lean, answer_media_type
@@ -110,7 +110,7 @@ OPENAPI_PATH = {
 }
 
 
-def sparql_endpoint(settings: Settings, pool: WorkerPool) -> ASGIApp:
+def sparql_endpoint(settings: Settings, pool: Queries) -> ASGIApp:
     """The ``/sparql`` application, with CORS for browsers on other origins."""
     return CrossOrigin(SparqlEndpoint(settings, pool))
 
@@ -118,7 +118,7 @@ def sparql_endpoint(settings: Settings, pool: WorkerPool) -> ASGIApp:
 class SparqlEndpoint:
     """``/sparql`` as a plain ASGI application: the protocol's checks, then the worker pool."""
 
-    def __init__(self, settings: Settings, pool: WorkerPool) -> None:
+    def __init__(self, settings: Settings, pool: Queries) -> None:
         self.settings = settings
         self.pool = pool
 

@@ -1,0 +1,297 @@
+"""A front process: ``/sparql`` and ``/questions/{name}`` answered on the service's own port by
+a process that holds the store's copy in memory, with no hop to a worker.
+
+The service's one process cannot serve more lookups than one core allows, and every query it
+sends to a worker crosses two processes. Front processes are forked from the store's host
+(``runtime/host.py``), so each has the copy, no network and a memory cap, as a worker does.
+They accept connections on the service's listening socket and answer the two hot paths with
+threads of their own (``runtime/threaded.py``), under the same time limit, row cap and
+query checks as the service.
+
+A connection whose request is for anything else (pages, records, the catalogue, ``/health``)
+is handed to the service itself, with the bytes read so far: the socket goes over the
+front's channel (``SCM_RIGHTS``) and the service carries on with it as if it had accepted
+it. After a write, the service retires its fronts (``runtime/fronts.py``): a retired front
+takes no new connections and hands over each of its connections between requests, so no
+answer from before the write is given after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import signal
+import socket
+import struct
+import urllib.parse
+from collections.abc import Callable
+
+import httptools
+import uvicorn
+from starlette.responses import PlainTextResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from udsyn.config import Settings
+from udsyn.questions import shipped_questions
+from udsyn.runtime import sandbox
+from udsyn.runtime.fronts import (
+    CONNECTION,
+    MESSAGE,
+    MORE,
+    PROCESS_NAME,
+    READY,
+    RETIRE,
+    RETIRED,
+    RUNAWAY,
+)
+from udsyn.runtime.threaded import ThreadedQueries
+from udsyn.store import EmbeddedStore
+from udsyn.web.http import HttpProtocol
+from udsyn.web.questions import is_question_path, question_endpoint
+from udsyn.web.sparql import sparql_endpoint
+
+_LENGTH = struct.Struct("!I")
+_LONGEST_REQUEST_LINE = 8192  # past this without a line end, the parser is left to refuse it
+
+
+def serve_front(
+    listener: socket.socket,
+    channel: socket.socket,
+    copy: EmbeddedStore,
+    settings: Settings,
+    refused: str,
+    *,
+    access_log: bool = False,
+) -> None:
+    """A front process's life (in a process forked from the store's host): serve the hot
+    paths on ``listener`` until the service retires it or goes away."""
+    sandbox.name_process(PROCESS_NAME)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the service stops its fronts itself
+    threads = max(1, math.ceil(settings.query_workers / max(1, settings.front_processes)))
+    stacks = threads * sandbox.WORKER_STACK // 2**20
+    sandbox.limit_memory(settings.query_memory_mb * threads + stacks, beyond_current=True)
+    asyncio.run(_serve(listener, channel, copy, settings, threads, refused, access_log))
+
+
+async def _serve(
+    listener: socket.socket,
+    channel: socket.socket,
+    copy: EmbeddedStore,
+    settings: Settings,
+    threads: int,
+    refused: str,
+    access_log: bool,
+) -> None:
+    front = Front(channel)
+    queries = ThreadedQueries(copy, settings, threads, runaway=front.runaway)
+    routes = _FrontRoutes(
+        sparql_endpoint(settings, queries),
+        question_endpoint(settings, queries, shipped_questions()),
+    )
+    protocol = type("BoundFrontProtocol", (FrontProtocol,), {"front": front})
+    config = uvicorn.Config(
+        routes, http=protocol, ws="none", lifespan="off", log_level="warning",
+        access_log=access_log,
+    )  # fmt: skip
+    config.load()
+    server = uvicorn.Server(config)
+    server.lifespan = config.lifespan_class(config)  # "off": the service has started
+    front.server = server
+    await server.startup(sockets=[listener])  # closed when the front retires
+    front.listen_to_service()
+    front.send(READY + refused.encode())
+    await front.finished
+    os._exit(0)  # a query thread past its time limit ends with the process
+
+
+class Front:
+    """The front's state: its channel to the service, its server, whether it has retired."""
+
+    def __init__(self, channel: socket.socket) -> None:
+        self.channel = channel
+        self.server: uvicorn.Server | None = None
+        self.retiring = False
+        self.finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def send(self, message: bytes, fds: list[int] | None = None) -> None:
+        """One message to the service (blocking: they are small and read at once)."""
+        if fds:
+            socket.send_fds(self.channel, [message], fds)
+        else:
+            self.channel.sendall(message)
+
+    def hand_over(self, connection: socket.socket, data: bytes) -> None:
+        """Pass a client's connection to the service with the bytes already read from it."""
+        first, rest = data[:MESSAGE], data[MESSAGE:]
+        self.send(CONNECTION + _LENGTH.pack(len(data)) + first, [connection.fileno()])
+        for start in range(0, len(rest), MESSAGE):
+            self.send(MORE + rest[start : start + MESSAGE])
+
+    def listen_to_service(self) -> None:
+        """Read the service's messages as they come (the channel stays blocking: a message
+        is read only once the loop has seen it arrive, and sends wait for room)."""
+        asyncio.get_running_loop().add_reader(self.channel.fileno(), self._on_message)
+
+    def _on_message(self) -> None:
+        try:
+            message = self.channel.recv(16)
+        except OSError:
+            message = b""
+        if not message:  # the service has gone: so does its front
+            os._exit(0)
+        if message.startswith(RETIRE):
+            self.retire()
+            self.send(RETIRED)
+
+    def runaway(self) -> None:
+        """A query thread outlived its time limit: retire, and ask for a replacement."""
+        if not self.retiring:
+            self.send(RUNAWAY)
+            self.retire()
+
+    def retire(self) -> None:
+        """Take no new connections; hand every connection over between requests; end once
+        none is left."""
+        if self.retiring:
+            return
+        self.retiring = True
+        assert self.server is not None
+        for server in self.server.servers:
+            server.close()
+        for connection in list(self.server.server_state.connections):
+            if isinstance(connection, FrontProtocol):
+                connection.hand_over_if_idle()
+        self._finish_when_drained()
+
+    def _finish_when_drained(self) -> None:
+        assert self.server is not None
+        if not self.server.server_state.connections and not self.finished.done():
+            self.finished.set_result(None)
+        else:
+            asyncio.get_running_loop().call_later(0.05, self._finish_when_drained)
+
+
+class _FrontRoutes:
+    """The two hot paths; the protocol hands every other request to the service before it
+    gets here, but for a pipelined one read together with the request before it."""
+
+    def __init__(self, sparql: ASGIApp, questions: ASGIApp) -> None:
+        self.sparql = sparql
+        self.questions = questions
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope["path"]
+        if path == "/sparql":
+            await self.sparql(scope, receive, send)
+        elif is_question_path(path):
+            await self.questions(scope, receive, send)
+        else:
+            message = "send this request again on a new connection\n"
+            refusal = PlainTextResponse(message, 421, headers={"Connection": "close"})
+            await refusal(scope, receive, send)
+
+
+def answered_here(request_line: bytes) -> bool:
+    """Whether a front answers the request that starts with ``request_line`` (its path read
+    as uvicorn reads it)."""
+    parts = request_line.split()
+    if len(parts) != 3:
+        return False
+    try:
+        raw_path = httptools.parse_url(parts[1]).path or b""
+        path = raw_path.decode("ascii")
+    except (httptools.HttpParserInvalidURLError, UnicodeDecodeError):
+        return False
+    if "%" in path:
+        path = urllib.parse.unquote(path)
+    return path == "/sparql" or is_question_path(path)
+
+
+class FrontProtocol(HttpProtocol):
+    """The service's HTTP protocol, with the hand-over: each request is looked at before the
+    parser reads it, and one a front does not answer goes to the service with its
+    connection (once the answers before it have been written)."""
+
+    front: Front  # set on a subclass made for each front process
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._unread = bytearray()  # the start of a request not yet given to the parser
+        self._in_request = False  # the parser is inside a request
+        self._to_hand_over: bytearray | None = None
+        self._handed_over = False
+
+    def data_received(self, data: bytes) -> None:
+        if self._handed_over:
+            return
+        if self._in_request:
+            super().data_received(data)
+            return
+        if self._to_hand_over is not None:
+            self._to_hand_over += data
+            return
+        self._unread += data
+        line_end = self._unread.find(b"\n", 0, _LONGEST_REQUEST_LINE)
+        if line_end < 0 and len(self._unread) < _LONGEST_REQUEST_LINE:
+            return  # the request line is not all here yet
+        unread, self._unread = bytes(self._unread), bytearray()
+        request_line = unread.lstrip(b"\r\n").split(b"\n", 1)[0]
+        if not self.front.retiring and answered_here(request_line):
+            super().data_received(unread)
+        else:
+            self._hand_over_after_answers(unread)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._in_request = True
+
+    def on_message_complete(self) -> None:
+        self._in_request = False
+        super().on_message_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self._to_hand_over is not None or self.front.retiring:
+            self.hand_over_if_idle()
+
+    def hand_over_if_idle(self) -> None:
+        """Hand the connection over now if nothing is being read or answered on it."""
+        if self._handed_over or self.transport.is_closing() or not self._idle():
+            if self._to_hand_over is None and not self._handed_over:
+                self._to_hand_over = bytearray()  # once the answer in progress is written
+            return
+        pending = self._to_hand_over if self._to_hand_over is not None else self._unread
+        self._hand_over_when_written(bytes(pending))
+
+    def _idle(self) -> bool:
+        answering = self.cycle is not None and not self.cycle.response_complete
+        return not (self._in_request or answering or self.pipeline)
+
+    def _hand_over_after_answers(self, unread: bytes) -> None:
+        self._to_hand_over = bytearray(unread)
+        self.transport.pause_reading()
+        if self._idle():
+            self._hand_over_when_written(unread)
+
+    def _hand_over_when_written(self, unread: bytes) -> None:
+        """Once every byte of the answers before is on its way, pass the connection on."""
+        self._handed_over = True
+        self.transport.pause_reading()
+        flush: Callable[[], None] | None = getattr(self.transport, "flush", None)
+        if flush is not None:
+            flush()
+        if self.transport.get_write_buffer_size():
+            self._handed_over = False
+            self._to_hand_over = bytearray(unread)
+            self.loop.call_later(0.002, self._retry_hand_over)
+            return
+        connection = self.transport.get_extra_info("socket")
+        try:
+            self.front.hand_over(connection, unread)
+        finally:
+            self.transport.abort()  # this process's hold only: the service has the socket
+
+    def _retry_hand_over(self) -> None:
+        if not self.transport.is_closing() and self._to_hand_over is not None:
+            self._hand_over_when_written(bytes(self._to_hand_over))

@@ -1,0 +1,222 @@
+"""Front processes: the hot paths answered on the service's port by processes forked from the
+store's copy, everything else handed over to the service with its connection.
+
+Every test talks to a real ``udsyn serve`` over real sockets; which process holds the server
+end of a connection is read from ``/proc``.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+
+from udsyn.runtime.fronts import PROCESS_NAME as FRONT_PROCESS
+
+from .conftest import RunningService, start_service, stop_service
+from .support import REGISTERS, accept_register
+from .test_hardening import LIMITED, descendants_named, wait_for_workers, wait_until_gone
+
+TOKEN = "front-token"
+RECORDS = "SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE { ?r a uds:PartnershipRecord }"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
+    folder = tmp_path_factory.mktemp("fronts")
+    running = start_service(folder / "store", log=folder / "serve.log", UDSYN_WRITE_TOKEN=TOKEN,
+                            **LIMITED)  # fmt: skip
+    yield running
+    stop_service(running)
+
+
+def connect(service: RunningService) -> http.client.HTTPConnection:
+    host, port = service.url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    connection.connect()
+    return connection
+
+
+def ask(connection: http.client.HTTPConnection, path: str) -> tuple[int, bytes]:
+    connection.request("GET", path, headers={"Accept": "application/sparql-results+json"})
+    answer = connection.getresponse()
+    return answer.status, answer.read()
+
+
+def count(connection: http.client.HTTPConnection, query: str) -> int:
+    status, body = ask(connection, "/sparql?" + urlencode({"query": query}))
+    assert status == 200, body
+    return int(json.loads(body)["results"]["bindings"][0]["n"]["value"])
+
+
+def server_end_holder(service: RunningService, connection: http.client.HTTPConnection) -> int:
+    """The process holding the server's end of the connection (from /proc/net/tcp)."""
+    client_port = connection.sock.getsockname()[1]
+    server_port = int(service.url.rsplit(":", 1)[1])
+    inode = ""
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote = fields[1], fields[2]
+        if int(local.split(":")[1], 16) == server_port and int(remote.split(":")[1], 16) == (
+            client_port
+        ):
+            inode = fields[9]
+    assert inode, "the connection's server end was not found"
+    candidates = {service.process.pid} | descendants_named(service, FRONT_PROCESS)
+    for pid in candidates:
+        for descriptor in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                if os.readlink(descriptor) == f"socket:[{inode}]":
+                    return pid
+            except OSError:
+                continue
+    raise AssertionError("no process of the service holds the connection")
+
+
+def test_a_front_answers_lookups_and_hands_anything_else_over_with_the_connection(
+    served: RunningService,
+) -> None:
+    fronts = wait_for_workers(served, 2, name=FRONT_PROCESS)
+    connection = connect(served)
+    assert count(connection, "SELECT (COUNT(*) AS ?n) WHERE { ?s a uds:Region }") > 5
+    assert server_end_holder(served, connection) in fronts
+    status, body = ask(connection, "/health")  # the same connection, now the service's
+    assert status == 200 and json.loads(body)["front_processes"] == 2
+    assert server_end_holder(served, connection) == served.process.pid
+    assert count(connection, "SELECT (COUNT(*) AS ?n) WHERE { ?s a uds:Region }") > 5
+    connection.close()
+
+
+def test_a_request_line_that_arrives_in_pieces_is_routed_by_its_whole_path(
+    served: RunningService,
+) -> None:
+    port = int(served.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as raw:
+        raw.sendall(b"GET /hea")
+        time.sleep(0.2)
+        raw.sendall(b"lth HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := raw.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head
+    assert json.loads(body)["status"] == "ok"
+
+
+def test_a_large_body_goes_over_whole_with_its_connection(served: RunningService) -> None:
+    """A register of 120 KB (its records after 120,000 bytes of comments) crosses to the
+    service in several messages, and is read as it was sent."""
+    padding = ("# " + "x" * 98 + "\n") * 1200
+    register = padding + (REGISTERS / "end-before-start.ttl").read_text()
+
+    def check(client: httpx.Client) -> dict:
+        answer = client.post(f"{served.url}/validate?name=padded.ttl", content=register,
+                             headers={"Content-Type": "text/turtle"}, timeout=60)  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    with httpx.Client() as fresh, httpx.Client() as settled:
+        assert settled.get(f"{served.url}/health").status_code == 200  # the service's already
+        handed_over = check(fresh)
+        assert handed_over["summary"]["violations"] >= 1
+        assert handed_over == check(settled)
+
+
+def test_a_request_read_together_with_a_lookup_is_refused_with_421(
+    served: RunningService,
+) -> None:
+    """Pipelined in one segment behind a lookup, a request for a page reaches the front's
+    parser, which cannot hand it over; it is told to ask again on a new connection."""
+    port = int(served.url.rsplit(":", 1)[1])
+    lookup = b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    page = b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as raw:
+        raw.sendall(lookup + page)
+        answer = b""
+        while chunk := raw.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200")
+    assert b"HTTP/1.1 421" in answer and b"connection: close" in answer.lower()
+
+
+def test_after_a_write_no_connection_gets_an_answer_from_before_it(
+    served: RunningService,
+) -> None:
+    before = wait_for_workers(served, 2, name=FRONT_PROCESS)
+    kept = connect(served)  # held by a front across the write
+    fresh_count = count(kept, RECORDS)
+    accepted = accept_register(served.url, TOKEN)
+    assert accepted.status_code == 201, accepted.text
+    assert count(kept, RECORDS) == fresh_count + 5  # handed over, answered by the service
+    with httpx.Client() as new:
+        answer = new.post(f"{served.url}/sparql", data={"query": RECORDS + " # new"})
+        assert int(answer.json()["results"]["bindings"][0]["n"]["value"]) == fresh_count + 5
+    after = wait_for_workers(served, 2, name=FRONT_PROCESS)
+    assert not before & after, "every front was renewed"
+    wait_until_gone(before)
+    kept.close()
+
+
+def test_a_killed_front_is_replaced(served: RunningService) -> None:
+    victim, *others = wait_for_workers(served, 2, name=FRONT_PROCESS)
+    os.kill(victim, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while True:
+        fronts = descendants_named(served, FRONT_PROCESS)
+        if len(fronts) == 2 and victim not in fronts:
+            break
+        assert time.monotonic() < deadline, fronts
+        time.sleep(0.1)
+    assert set(others) <= fronts
+    for _ in range(6):  # new connections, spread over both
+        with httpx.Client() as client:
+            assert client.get(f"{served.url}/sparql", params={"query": "ASK {}"}).status_code == 200
+
+
+def test_a_query_that_needs_too_much_memory_ends_its_front_alone(served: RunningService) -> None:
+    """The front's memory is capped like a worker's: the engine stops the process, whose
+    connections close unanswered; the other front goes on and the lost one is replaced."""
+    query = """SELECT (STRLEN(?e) AS ?n) WHERE { BIND("aaaaaaaaaaaaaaaa" AS ?a)
+      BIND(REPLACE(?a, "a", ?a) AS ?b) BIND(REPLACE(?b, "a", ?b) AS ?c)
+      BIND(REPLACE(?c, "a", ?b) AS ?d) BIND(REPLACE(?d, "a", ?b) AS ?e) }"""
+    before = wait_for_workers(served, 2, name=FRONT_PROCESS)
+    connection = connect(served)
+    holder = server_end_holder(served, connection)
+    with pytest.raises((http.client.RemoteDisconnected, ConnectionResetError)):
+        ask(connection, "/sparql?" + urlencode({"query": query}))
+    after = wait_for_workers(served, 2, name=FRONT_PROCESS)
+    assert before - after == {holder}
+    answer = httpx.get(f"{served.url}/sparql", params={"query": "ASK { ?s ?p ?o }"})
+    assert answer.json()["boolean"] is True
+
+
+def test_the_fronts_end_with_the_service(tmp_path: Path) -> None:
+    service = start_service(tmp_path / "store", **LIMITED)
+    fronts = wait_for_workers(service, 2, name=FRONT_PROCESS)
+    service.process.kill()
+    service.process.wait()
+    wait_until_gone(fronts, seconds=10)
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{service.url}/sparql", params={"query": "ASK {}"}, timeout=5)
+
+
+def test_with_no_front_processes_the_service_answers_everything(tmp_path: Path) -> None:
+    service = start_service(tmp_path / "store", UDSYN_HTTP_PROCESSES="0", **LIMITED)
+    try:
+        assert not descendants_named(service, FRONT_PROCESS)
+        connection = connect(service)
+        assert count(connection, "SELECT (COUNT(*) AS ?n) WHERE { ?s a uds:Region }") > 5
+        assert server_end_holder(service, connection) == service.process.pid
+        assert httpx.get(f"{service.url}/health").json()["front_processes"] == 0
+        connection.close()
+    finally:
+        stop_service(service)
