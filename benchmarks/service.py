@@ -20,8 +20,8 @@ of them alike; ratios are paired by round. The requests come from
 ``benchmarks/service/requests.lua``, which can send a different query per request: the
 headline *varied lookup* asks one agreement's properties, the agreement and a ``LIMIT``
 above the row count drawn per request, so no two requests share a text and no answer cache
-can serve them. The server's CPU time (its process and its children: udsyn's query workers)
-is read from ``/proc`` around every run. Tables go to stdout and into
+can serve them. The server's CPU time (its process and its children: udsyn's query workers
+and front processes) is read from ``/proc`` around every run. Tables go to stdout and into
 ``benchmarks/README.md`` between ``<!-- service-benchmark:start -->`` and
 ``<!-- service-benchmark:end -->``, followed by ``benchmarks/service/findings.md``::
 
@@ -400,7 +400,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def descendants(root: int) -> list[int]:
-    """Every process below ``root`` (udsyn's query workers and resource tracker)."""
+    """Every process below ``root`` (udsyn's store host, workers, fronts, resource tracker)."""
     parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -1385,8 +1385,9 @@ def report(run: Run) -> str:
     lines = [
         "## The web service under load",
         "",
-        "`python benchmarks/service.py`: udsyn (`udsyn serve`, 4 query workers, as configured "
-        "by default, with its answer cache, and with `UDSYN_ANSWER_CACHE_MB=0`), **udsyn "
+        "`python benchmarks/service.py`: udsyn (`udsyn serve`, 2 front processes and 4 query "
+        "workers, as configured by default, with its answer cache, and with "
+        "`UDSYN_ANSWER_CACHE_MB=0`), **udsyn "
         f"before** (the same at commit `{run.before}`, from a git worktree, its `import udsyn` "
         f"checked to find `{run.before_file}`; udsyn itself is `{run.after}`), "
         "`oxigraph serve --union-default-graph` and "
@@ -1404,7 +1405,8 @@ def report(run: Run) -> str:
         f"The whole run took {run.minutes:.0f} minutes.",
         "",
         "How to read: req/s, p50 and p99 are medians over the rounds; CPU ms/req is the "
-        "server's CPU time per answered request (udsyn: HTTP process + query workers), so "
+        "server's CPU time per answered request (udsyn: its process, front processes and "
+        "query workers), so "
         "it does not depend on how busy the 2 cores were; wrk runs on the same cores. "
         "Ratios (÷ oxigraph, ÷ rdflib, after ÷ before, ÷ cache off) are medians of ratios "
         "paired by round, with the range over rounds where shown. The *varied* rows are "

@@ -7,6 +7,7 @@ end of a connection is read from ``/proc``.
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
 import os
@@ -20,7 +21,14 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
+from udsyn.config import Settings
+from udsyn.formats import RESULT_FORMATS, by_name
+from udsyn.runtime.checker import PROCESS_NAME as CHECK_PROCESS
 from udsyn.runtime.fronts import PROCESS_NAME as FRONT_PROCESS
+from udsyn.runtime.pool import QueryTimeout, ServiceBusy
+from udsyn.runtime.threaded import ThreadedQueries
+from udsyn.runtime.worker import Job
+from udsyn.store import EmbeddedStore
 
 from .conftest import RunningService, start_service, stop_service
 from .support import REGISTERS, accept_register
@@ -148,6 +156,19 @@ def test_a_request_read_together_with_a_lookup_is_refused_with_421(
     assert b"HTTP/1.1 421" in answer and b"connection: close" in answer.lower()
 
 
+def test_a_download_is_streamed_by_a_front_as_the_service_streams_it(
+    served: RunningService,
+) -> None:
+    url = f"{served.url}/questions/decisions?format=csv"
+    with httpx.Client() as fresh, httpx.Client() as settled:
+        assert settled.get(f"{served.url}/health").status_code == 200  # the service's already
+        from_front, from_service = fresh.get(url), settled.get(url)
+    assert from_front.status_code == 200, from_front.text
+    assert from_front.headers["content-disposition"] == 'attachment; filename="decisions.csv"'
+    assert from_front.content == from_service.content
+    assert from_front.content.count(b"\n") > 3
+
+
 def test_after_a_write_no_connection_gets_an_answer_from_before_it(
     served: RunningService,
 ) -> None:
@@ -199,12 +220,22 @@ def test_a_query_that_needs_too_much_memory_ends_its_front_alone(served: Running
     assert answer.json()["boolean"] is True
 
 
-def test_the_fronts_end_with_the_service(tmp_path: Path) -> None:
+def test_the_fronts_and_the_checking_process_end_with_the_service(tmp_path: Path) -> None:
     service = start_service(tmp_path / "store", **LIMITED)
     fronts = wait_for_workers(service, 2, name=FRONT_PROCESS)
-    service.process.kill()
+    example = Path(__file__).parents[1] / "docs" / "registers" / "example.csv"
+    checked = httpx.post(
+        f"{service.url}/validate?name=example.csv",
+        timeout=60,
+        content=example.read_bytes(),
+        headers={"Content-Type": "text/csv"},
+    )
+    assert checked.status_code == 200, checked.text
+    checking = descendants_named(service, CHECK_PROCESS)
+    assert len(checking) == 1
+    service.process.kill()  # no shutdown: what it started must end by itself
     service.process.wait()
-    wait_until_gone(fronts, seconds=10)
+    wait_until_gone(fronts | checking, seconds=10)
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{service.url}/sparql", params={"query": "ASK {}"}, timeout=5)
 
@@ -220,3 +251,32 @@ def test_with_no_front_processes_the_service_answers_everything(tmp_path: Path) 
         connection.close()
     finally:
         stop_service(service)
+
+
+def test_query_threads_refuse_a_wait_and_retire_for_an_overrun(
+    strategy_store: EmbeddedStore,
+) -> None:
+    """In process: with one thread, a query past the limit is refused as a worker's would be
+    and makes the process retire; one that waited the limit for the thread is told so."""
+    retired: list[bool] = []
+    settings = Settings(query_timeout=0.3, answer_cache_mb=0)
+    queries = ThreadedQueries(strategy_store, settings, 1, runaway=lambda: retired.append(True))
+    two_seconds = Job("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }", "json")
+
+    async def both() -> list[object]:
+        first = asyncio.ensure_future(queries.run(two_seconds))
+        second = asyncio.ensure_future(queries.run(Job("ASK {}", "json")))
+        return await asyncio.gather(first, second, return_exceptions=True)
+
+    overran, waited = asyncio.run(both())
+    assert isinstance(overran, QueryTimeout) and "longer than 0.3 s" in str(overran)
+    assert isinstance(waited, ServiceBusy)
+    assert retired == [True]
+
+
+def test_query_threads_answer_as_a_worker_does(strategy_store: EmbeddedStore) -> None:
+    queries = ThreadedQueries(strategy_store, Settings(), 2, runaway=lambda: None)
+    job = Job("SELECT (COUNT(*) AS ?n) WHERE { ?s a uds:Region }", "json")
+    answer = asyncio.run(queries.run(job))
+    expected = strategy_store.query(job.text, by_name("json", RESULT_FORMATS))
+    assert (answer.format, answer.body) == ("json", expected)

@@ -286,6 +286,37 @@ def test_the_analysis_names_the_vocabulary_prefixes_a_query_leaves_undeclared() 
     assert analyse("SELECT * WHERE { ?s ?p ?o }", BASE, VOCABULARIES).undeclared_prefixes == ()
 
 
+@pytest.mark.parametrize(
+    ("query", "limit"),
+    [
+        ("SELECT * WHERE { ?s ?p ?o } LIMIT 51", 51),
+        ("SELECT * WHERE { ?s ?p ?o } ORDER BY ?s OFFSET 5 LIMIT 7 VALUES ?s { uds:x }", 7),
+        ("SELECT * WHERE { { SELECT * WHERE { ?s ?p ?o } LIMIT 3 } }", None),  # a subquery's
+        ("SELECT * WHERE { ?s ?p ?o } # LIMIT 5", None),
+        ("CONSTRUCT WHERE { ?s ?p ?o } LIMIT 4", None),  # triples, not rows
+    ],
+)
+def test_the_analysis_reads_a_selects_own_limit(query: str, limit: int | None) -> None:
+    from udsyn.namespaces import VOCABULARIES
+    from udsyn.sparql.grammar import analyse
+
+    info = analyse(query, BASE, VOCABULARIES)
+    assert info.limit == limit
+    assert info.rows_within(50) is (limit is not None and limit <= 50)
+    assert info.rows_within(None)
+
+
+def test_a_limit_within_the_row_limit_answers_as_the_counted_answer_would(
+    store: Store, tmp_path: Path
+) -> None:
+    load(store, write(tmp_path, "p.ttl", PARTNERS))
+    query = f"SELECT ?s ?p ?o WHERE {{ {OURS} }} ORDER BY ?s ?p ?o LIMIT 3"
+    fits = store.query(query, JSON, max_rows=3)
+    assert len(json.loads(fits)["results"]["bindings"]) == 3
+    with pytest.raises(QueryFailed, match="more than 2 rows"):
+        store.query(query, JSON, max_rows=2)
+
+
 @pytest.mark.parametrize("name", [f.name for f in RESULT_FORMATS])
 def test_a_limited_answer_reads_exactly_as_an_unlimited_one(
     store: Store, tmp_path: Path, name: str

@@ -109,6 +109,7 @@ def _start(settings: Settings) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the service, which stops this
     sandbox.name_process(PROCESS_NAME)
     refused = sandbox.isolate_network() if settings.remote is None else None
+    sandbox.end_with_parent()  # after the network cut, which needs a single thread
     if refused:
         logging.getLogger("udsyn").warning(
             "the register checks could not be cut off from the network (%s)", refused

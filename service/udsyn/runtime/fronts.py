@@ -10,7 +10,8 @@ messages start with a one-byte kind:
   ``CONNECTION`` (a client's socket, the length of the bytes read from it and their start),
   ``MORE`` (the rest of those bytes), ``RETIRED`` (the answer to ``RETIRE``), ``RUNAWAY`` (a
   query outlived its time limit: the front has retired itself and wants a replacement);
-* service to front: ``RETIRE``.
+* service to front: ``RETIRE``, and ``STOP`` when the service stops (the front finishes the
+  answers in progress, closes its connections and ends).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import contextlib
 import logging
 import socket
 import struct
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -31,23 +33,29 @@ log = logging.getLogger("udsyn")
 
 PROCESS_NAME = "udsyn-front"  # what `ps -o comm` shows for a front process
 READY, CONNECTION, MORE, RETIRE, RETIRED, RUNAWAY = b"Y", b"C", b"M", b"X", b"A", b"R"
+STOP = b"S"
 MESSAGE = 1 << 15  # bytes of a handed-over connection's data in one message
 _LENGTH = struct.Struct("!I")
 _START_TIMEOUT = 60.0
 _RETIRE_TIMEOUT = 5.0  # a front that does not confirm its retirement by then is killed
+_STOP_TIMEOUT = 5.0  # how long a stopping service waits for its fronts' answers in progress
 
 # Takes in a client's connection handed over by a front, with the bytes already read from it.
 Adopt = Callable[[socket.socket, bytes], Awaitable[None]]
+# Has the service accept on (a copy of) the listening socket itself, until the server closes.
+ServeHere = Callable[[socket.socket], Awaitable[asyncio.AbstractServer]]
 
 
 @dataclass(frozen=True)
 class FrontSetup:
     """What the web layer gives the pool to run fronts: the service's listening socket, how
-    the service takes in a handed-over connection, and a front's life (``web/front.py``)."""
+    the service takes in a handed-over connection, a front's life (``web/front.py``), and
+    how the service accepts connections itself while no front does."""
 
     listener: socket.socket
     adopt: Adopt
     main: FrontMain
+    serve_here: ServeHere
 
 
 class _Front:
@@ -69,15 +77,16 @@ class FrontProcesses:
     def __init__(
         self,
         settings: Settings,
-        listener: socket.socket,
-        adopt: Adopt,
+        setup: FrontSetup,
         host: Callable[[], Awaitable[StoreHost]],
     ) -> None:
         self.settings = settings
-        self.listener = listener
-        self.adopt = adopt
+        self.listener = setup.listener
+        self.adopt = setup.adopt
+        self.serve_here = setup.serve_here
         self.host = host  # the store's host as it is now (restarted if it had stopped)
-        self.network_refused = ""
+        self._accepting_here: asyncio.Future[asyncio.AbstractServer] | None = None
+        self.epoch = 0  # raised by every write: a front forked before it must not serve
         self._current: set[_Front] = set()
         self._all: set[_Front] = set()
         self._tasks: set[asyncio.Task] = set()
@@ -94,11 +103,11 @@ class FrontProcesses:
             *(self._launch() for _ in range(self.settings.front_processes))
         )
         self._current.update(fronts)
-        self.network_refused = fronts[0].ready.result() if fronts else ""
 
     async def renew(self) -> None:
         """After a write: new fronts from the changed copy, then the old ones retired (they
         answer nothing more once this returns)."""
+        self.epoch += 1  # a front still starting was forked before: see _replacement
         old = [front for front in self._current if not front.retiring]
         self._current.difference_update(old)
         try:
@@ -110,16 +119,23 @@ class FrontProcesses:
                     log.error("a front process did not start after a write: %s", started)
                     self._spawn(self._replacement())
         finally:  # whatever happened, none of them answers from before the write
+            self._accept_here_while_none()
             await asyncio.gather(*(self._retire(front) for front in old))
 
     def stop(self) -> None:
         self._stopping = True
+        self._accept_here_while_none()
         for task in self._tasks:
             task.cancel()
-        for front in list(self._all):
+        fronts = list(self._all)
+        for front in fronts:  # the answers in progress are finished, then each front ends
+            with contextlib.suppress(OSError):
+                front.channel.send(STOP)
+        deadline = time.monotonic() + _STOP_TIMEOUT
+        for front in fronts:
+            front.process.join(timeout=max(0.0, deadline - time.monotonic()))
             self._close(front)
             front.process.kill()
-            front.process.join(timeout=5)
         self._all.clear()
         self._current.clear()
 
@@ -162,16 +178,20 @@ class FrontProcesses:
 
     def _on_message(self, front: _Front) -> None:
         """Read what a front sent; an ended channel counts as the front's end."""
+        if self._read_all(front):
+            self._ended(front)
+
+    def _read_all(self, front: _Front) -> bool:
+        """Take every message waiting on the front's channel; whether it has ended."""
         while True:
             try:
                 message, fds, _flags, _address = socket.recv_fds(front.channel, 1 + 4 + MESSAGE, 1)
             except BlockingIOError:
-                return
+                return False
             except OSError:
-                message, fds = b"", []
+                return True
             if not message:
-                self._ended(front)
-                return
+                return True
             self._take(front, message, fds)
 
     def _take(self, front: _Front, message: bytes, fds: list[int]) -> None:
@@ -198,6 +218,7 @@ class FrontProcesses:
         """A front's process or channel ended; one that was taking connections is replaced."""
         if front not in self._all:
             return
+        self._read_all(front)  # connections it handed over just before it ended
         self._forget(front)
         for waiting in (front.ready, front.retired):
             if not waiting.done():
@@ -205,22 +226,43 @@ class FrontProcesses:
                 waiting.exception()  # seen, so not logged as never retrieved
         if front in self._current and not self._stopping:
             self._current.discard(front)
+            self._accept_here_while_none()
             self._spawn(self._replacement())
 
     def _replace(self, front: _Front) -> None:
         if front in self._current and not front.retiring:
             front.retiring = True
             self._current.discard(front)
+            self._accept_here_while_none()
             self._spawn(self._replacement())
+
+    def _accept_here_while_none(self) -> None:
+        """While no front takes connections, the service accepts them itself (on a copy of
+        the listening socket, closed once a front is back)."""
+        wanted = not self._current and not self._stopping
+        if wanted and self._accepting_here is None:
+            self._accepting_here = asyncio.ensure_future(self.serve_here(self.listener.dup()))
+        elif not wanted and self._accepting_here is not None:
+            accepting, self._accepting_here = self._accepting_here, None
+            if accepting.done() and not accepting.cancelled() and not accepting.exception():
+                accepting.result().close()
+            else:
+                accepting.cancel()
 
     async def _replacement(self) -> None:
         while not self._stopping:
+            epoch = self.epoch
             try:
-                self._current.add(await self._launch())
-                return
+                front = await self._launch()
             except StoreError as error:
                 log.error("a replacement front process did not start: %s; trying again", error)
                 await asyncio.sleep(1)
+                continue
+            if epoch == self.epoch:
+                self._current.add(front)
+                self._accept_here_while_none()
+                return
+            await self._retire(front)  # forked from the copy before a write: again
 
     def _forget(self, front: _Front) -> None:
         self._close(front)

@@ -337,9 +337,7 @@ class WorkerPool:
             self._all.add(worker)
             self._idle.put_nowait(worker)
         if fronts is not None and self._host is not None and self.settings.front_processes:
-            self._fronts = FrontProcesses(
-                self.settings, fronts.listener, fronts.adopt, self._live_host
-            )
+            self._fronts = FrontProcesses(self.settings, fronts, self._live_host)
             await self._fronts.start()
         refused = workers[0].network_refused
         if self.settings.remote is None and refused:
@@ -363,17 +361,19 @@ class WorkerPool:
         """The writer has written: the host's copy takes the changes, remembered answers are
         forgotten, and each worker renews its view before its next query (a worker forked
         from the copy is replaced; a spawned one reopens the store)."""
-        if self._host is not None and changes:
-            try:
-                await self._host.apply(changes)
-            except StoreError as error:
-                log.error("%s; reading the store into memory again", error)
-                await self._restart_host(lost_track=True)
-        self.generation += 1
-        if self._cache is not None:
-            self._cache.clear()
-        if self._fronts is not None:
-            await self._fronts.renew()
+        try:
+            if self._host is not None and changes:
+                try:
+                    await self._host.apply(changes)
+                except StoreError as error:
+                    log.error("%s; reading the store into memory again", error)
+                    await self._restart_host(lost_track=True)
+        finally:  # whatever became of the copy, nothing answers from before the write
+            self.generation += 1
+            if self._cache is not None:
+                self._cache.clear()
+            if self._fronts is not None:
+                await self._fronts.renew()
 
     async def run(self, job: Job, timeout: float | None = None, *, cached: bool = True) -> Answer:
         """The serialised answer to a job; raises the store's errors or :class:`QueryTimeout`.

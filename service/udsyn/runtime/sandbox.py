@@ -12,6 +12,7 @@ import os
 import resource
 import sys
 import threading
+import time
 from collections.abc import Callable
 
 CLONE_NEWUSER = 0x10000000
@@ -56,6 +57,19 @@ def limit_memory(megabytes: int, *, beyond_current: bool = False) -> None:
             with open("/proc/self/statm", encoding="ascii") as statm:
                 limit += int(statm.read().split()[0]) * resource.getpagesize()
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def end_with_parent() -> None:
+    """End this process once its parent has ended (watched by a thread): a child left behind
+    by a service that was killed would go on holding its memory."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="udsyn-parent-watch", daemon=True).start()
 
 
 def run_with_large_stack(function: Callable[[], None]) -> None:

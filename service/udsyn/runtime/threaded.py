@@ -3,34 +3,31 @@
 A front process (``web/front.py``) answers its queries itself, with no hop to a worker: it
 was forked from the store's host, so it holds the copy, has no network and its memory is
 capped, as a worker is. pyoxigraph lets go of the interpreter while it evaluates, so the
-event loop goes on serving while threads run queries. A thread cannot be stopped, so a
-query that outlives its time limit gets the same refusal as in a worker, and then the
-whole process retires (``runaway``): it takes no new requests, hands its connections to
-the service, and ends, which stops the query.
+event loop goes on serving while threads run queries.
+
+The time limits are the worker pool's: a job may wait that long for a thread
+(:class:`ServiceBusy` past it), then run that long (:class:`QueryTimeout`); a download's
+limit applies to each chunk. A thread cannot be stopped, so a query still running past its
+limit makes the whole process retire (``runaway``): it takes no new requests, hands its
+connections to the service, and ends, which stops the query.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
+import contextlib
+import queue
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 
 from udsyn.config import Settings
-from udsyn.runtime.pool import (
-    Answer,
-    AnswerCache,
-    QueryTimeout,
-    ServiceBusy,
-    answer_of,
-)
+from udsyn.runtime.pool import Answer, AnswerCache, QueryTimeout, ServiceBusy, answer_of
 from udsyn.runtime.sandbox import WORKER_STACK
 from udsyn.runtime.worker import HEADER, STATUSES, Job, answer, digest_of
-from udsyn.store import EmbeddedStore, StoreError
+from udsyn.store import EmbeddedStore
 
 _Outcome = tuple[str, bytes | str]  # a worker's last frame: its status and payload
-_Future = concurrent.futures.Future[_Outcome]
 _CHUNKS_AHEAD = 4  # chunks of a download a thread may produce before the client reads them
 
 
@@ -48,103 +45,147 @@ class ThreadedQueries:
         self.runaway = runaway
         budget = settings.answer_cache_mb * 2**20 // max(1, settings.front_processes)
         self._cache = AnswerCache(budget) if budget > 0 else None
-        previous = threading.stack_size(WORKER_STACK)  # the engine recurses over the algebra
-        try:
-            self._threads = concurrent.futures.ThreadPoolExecutor(
-                threads, thread_name_prefix="udsyn-query"
-            )
-            for _ in range(threads):  # started now, with the large stack
-                self._threads.submit(int).result()
-        finally:
-            threading.stack_size(previous)
+        self._jobs: queue.SimpleQueue[_Running] = queue.SimpleQueue()
+        _start_threads(threads, self._jobs)
 
     async def run(self, job: Job, timeout: float | None = None, *, cached: bool = True) -> Answer:
-        """The serialised answer to a job; raises the store's errors or :class:`QueryTimeout`."""
-        pickled = job.pickled() if cached and self._cache is not None else b""
-        key = digest_of(pickled) if pickled else None
+        """The serialised answer to a job; raises the store's errors, :class:`ServiceBusy`
+        or :class:`QueryTimeout`."""
+        key = digest_of(job.pickled()) if cached and self._cache is not None else None
         if key is not None and (remembered := self._cache.get(key)) is not None:
             return remembered
-        started = self._start(lambda: answer(self.store, job, _NoStream()), timeout)
-        status, payload = await self._outcome(started, timeout)
-        result = answer_of(status, payload.encode() if isinstance(payload, str) else payload)
+        running = self._start(lambda _: answer(self.store, job, _NoStream()), timeout)
+        result = _answer_of(await running.answer)
         if key is not None:
             self._cache.put(key, result)
         return result
 
     async def stream(self, job: Job, timeout: float | None = None) -> AsyncIterator[bytes]:
         """The answer in chunks as the thread writes them; the thread waits while
-        :data:`_CHUNKS_AHEAD` chunks are unread. The time limit applies to the wait for each
-        chunk, as in a worker."""
-        loop = asyncio.get_running_loop()
-        chunks = _Chunks(loop)
+        :data:`_CHUNKS_AHEAD` chunks are unread, and its time limit starts again with each
+        chunk it hands on."""
+        chunks = _Chunks(asyncio.get_running_loop())
         streaming = Job(**{**job.__dict__, "stream": True})
 
-        def work() -> _Outcome:
+        def work(running: _Running) -> _Outcome:
+            chunks.running = running
             try:
                 return answer(self.store, streaming, chunks)
-            finally:
-                chunks.finished()
+            finally:  # after the last chunk: the reader stops there
+                chunks.loop.call_soon_threadsafe(chunks.queue.put_nowait, None)
 
-        started = self._start(work, timeout)
-        limit = self._limit(timeout)
+        running = self._start(work, timeout, chunks.failed)
         try:
-            while True:
-                async with asyncio.timeout(limit):
-                    chunk = await chunks.queue.get()
-                if chunk is None:
-                    break
+            while (chunk := await chunks.queue.get()) is not None:
                 chunks.room.release()
                 yield chunk
-            status, payload = await self._outcome(started, timeout)
-            answer_of(status, payload.encode() if isinstance(payload, str) else payload)
-        except TimeoutError:
-            raise self._overran(started, limit) from None
+            _answer_of(await running.answer)
         finally:
             chunks.abandon()
 
-    def _limit(self, timeout: float | None) -> float:
-        return self.settings.query_timeout if timeout is None else timeout
+    def _start(
+        self,
+        work: Callable[[_Running], _Outcome],
+        timeout: float | None,
+        failed: Callable[[Exception], None] | None = None,
+    ) -> _Running:
+        """Hand ``work`` to a thread. Its answer, or the refusal when it waits or runs past
+        the limit, comes in the returned job's ``answer``; a thread still in it past the
+        limit makes the process retire, whether anyone still waits for the answer or not."""
+        loop = asyncio.get_running_loop()
+        limit = self.settings.query_timeout if timeout is None else timeout
+        running = _Running(loop, work, failed)
+        self._jobs.put(running)
+        running.deadline = loop.call_later(limit, self._check, running, limit)
+        return running
 
-    def _start(self, work: Callable[[], _Outcome], timeout: float | None) -> _Running:
-        """Hand ``work`` to a thread; past the time limit, a thread still in it makes the
-        process retire, whether anyone still waits for the answer or not."""
-        future = self._threads.submit(work)
-        deadline = asyncio.get_running_loop().call_later(
-            self._limit(timeout), self._check_overrun, future
-        )
-        return _Running(future, deadline)
-
-    def _check_overrun(self, future: _Future) -> None:
-        if future.running():
-            self.runaway()
-
-    async def _outcome(self, started: _Running, timeout: float | None) -> _Outcome:
-        limit = self._limit(timeout)
-        try:
-            async with asyncio.timeout(limit):
-                outcome = await asyncio.wrap_future(started.future)
-        except TimeoutError:
-            raise self._overran(started, limit) from None
-        started.deadline.cancel()
-        return outcome
-
-    def _overran(self, started: _Running, limit: float) -> StoreError:
-        if started.future.cancel():  # it never started: every thread was busy
-            return ServiceBusy(
+    def _check(self, running: _Running, limit: float) -> None:
+        """At the time limit: refuse a job no thread has begun, wait longer for one begun
+        later, and retire the process for one that has run past it."""
+        if running.ended:
+            return
+        if running.claim.acquire(blocking=False):  # no thread took it: none ever will
+            running.fail(ServiceBusy(
                 f"all {self.threads} query threads stayed busy for {limit:g} s; try again later"
-            )
+            ))  # fmt: skip
+            return
+        began = time.monotonic() if running.held else running.began or time.monotonic()
+        ends = began + limit  # (a thread that has just taken it has not noted when yet)
+        if time.monotonic() < ends:
+            loop = asyncio.get_running_loop()
+            delay = ends - time.monotonic()
+            running.deadline = loop.call_later(delay, self._check, running, limit)
+            return
         self.runaway()
-        return QueryTimeout(
+        running.fail(QueryTimeout(
             f"the query ran longer than {limit:g} s and was stopped; narrow it down or add a LIMIT"
-        )
+        ))  # fmt: skip
 
 
-@dataclass(frozen=True)
+def _answer_of(outcome: _Outcome) -> Answer:
+    status, payload = outcome
+    return answer_of(status, payload.encode() if isinstance(payload, str) else payload)
+
+
+def _start_threads(count: int, jobs: queue.SimpleQueue[_Running]) -> None:
+    """Start ``count`` threads that run the jobs put on ``jobs``, each with
+    :data:`WORKER_STACK` bytes of stack (the engine recurses over a query's algebra)."""
+    previous = threading.stack_size(WORKER_STACK)
+    try:
+        for number in range(count):
+            name = f"udsyn-query-{number}"
+            threading.Thread(target=_run_jobs, args=(jobs,), name=name, daemon=True).start()
+    finally:
+        threading.stack_size(previous)
+
+
+def _run_jobs(jobs: queue.SimpleQueue[_Running]) -> None:
+    while True:
+        running = jobs.get()
+        if running.claim.acquire(blocking=False):  # not refused meanwhile
+            running.run()
+
+
 class _Running:
-    """A job handed to a thread, and the check that it finishes within its time limit."""
+    """A job for a query thread: its answer to come, when a thread began it (0: not yet),
+    whether it has ended, and the check of its time."""
 
-    future: _Future
-    deadline: asyncio.TimerHandle
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        work: Callable[[_Running], _Outcome],
+        failed: Callable[[Exception], None] | None,
+    ) -> None:
+        self.loop = loop
+        self.work = work
+        self.answer: asyncio.Future[_Outcome] = loop.create_future()
+        self.failed = failed  # also told of a refusal (a stream's reader)
+        self.claim = threading.Lock()  # taken by the thread that runs it, or by its refusal
+        self.began = 0.0
+        self.held = False  # the thread waits for the reader, its clock stopped
+        self.ended = False
+        self.deadline: asyncio.TimerHandle
+
+    def run(self) -> None:
+        """In a query thread: do the work, then hand the answer to the event loop."""
+        self.began = time.monotonic()
+        try:
+            outcome = self.work(self)  # answer() answers whatever happens; it never raises
+        finally:
+            self.ended = True
+        with contextlib.suppress(RuntimeError):  # the loop has closed: no one is waiting
+            self.loop.call_soon_threadsafe(self._settle, outcome)
+
+    def _settle(self, outcome: _Outcome) -> None:
+        self.deadline.cancel()
+        if not self.answer.done():
+            self.answer.set_result(outcome)
+
+    def fail(self, error: Exception) -> None:
+        if self.failed is not None:
+            self.failed(error)
+        if not self.answer.done():  # none, once the one waiting has gone
+            self.answer.set_exception(error)
 
 
 class _NoStream:
@@ -155,29 +196,34 @@ class _NoStream:
 
 
 class _Chunks:
-    """Where a thread's "chunk" frames go: onto the event loop's queue, a few ahead at most."""
+    """Where a thread's "chunk" frames go: onto the event loop's queue, a few ahead at most.
+    Each chunk handed on starts the thread's clock again."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         self.room = threading.Semaphore(_CHUNKS_AHEAD)
         self.abandoned = False
+        self.running: _Running | None = None
 
     def sendall(self, frame: bytes, /) -> None:
         """Called by the thread with each frame (:func:`~udsyn.runtime.worker.write_frame`)."""
         status, _ = HEADER.unpack_from(frame)
         if STATUSES[status] != "chunk":
             return
+        running = self.running
+        if running is not None:
+            running.held = True  # by a slow reader: not the query's time
         self.room.acquire()
         if self.abandoned:
             raise BrokenPipeError("the client has gone")
-        self.loop.call_soon_threadsafe(self._put, frame[HEADER.size :])
+        self.loop.call_soon_threadsafe(self.queue.put_nowait, frame[HEADER.size :])
+        if running is not None:
+            running.began, running.held = time.monotonic(), False
 
-    def _put(self, chunk: bytes) -> None:
-        self.queue.put_nowait(chunk)
-
-    def finished(self) -> None:
-        self.loop.call_soon_threadsafe(self.queue.put_nowait, None)
+    def failed(self, error: Exception) -> None:
+        """The job was refused (on the loop): the reader stops at once."""
+        self.queue.put_nowait(None)
 
     def abandon(self) -> None:
         self.abandoned = True

@@ -95,7 +95,7 @@ JOB_HEADER = struct.Struct("!II")
 STATUSES = ("ok", "failed", "unavailable", "error", "ready", "chunk", "unacceptable", "memory")
 
 
-def write_frame(channel: socket.socket | _Sink, status: str, payload: bytes) -> None:
+def write_frame(channel: socket.socket | Sink, status: str, payload: bytes) -> None:
     channel.sendall(HEADER.pack(STATUSES.index(status), len(payload)) + payload)
 
 
@@ -153,14 +153,16 @@ def serve_jobs(channel: socket.socket, store: Store, settings: Settings, *, reop
         write_frame(channel, status, payload if isinstance(payload, bytes) else payload.encode())
 
 
-class _Sink(Protocol):
+class Sink(Protocol):
+    """Where frames go: a worker's socket, or anything that takes bytes the same way."""
+
     def sendall(self, data: bytes, /) -> None: ...
 
 
 class _ChunkWriter:
     """A file-like object that sends what is written as "chunk" frames of about 64 KiB."""
 
-    def __init__(self, channel: socket.socket | _Sink) -> None:
+    def __init__(self, channel: socket.socket | Sink) -> None:
         self.channel = channel
         self.buffer = bytearray()
 
@@ -176,7 +178,7 @@ class _ChunkWriter:
             self.buffer.clear()
 
 
-def answer(store: Store, job: Job, channel: socket.socket | _Sink) -> tuple[str, bytes | str]:
+def answer(store: Store, job: Job, channel: socket.socket | Sink) -> tuple[str, bytes | str]:
     """Answer a job: whole ("ok": the format's name, a newline, the answer) or streamed
     ("chunk"s, then "ok")."""
     try:

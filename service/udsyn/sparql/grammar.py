@@ -62,6 +62,12 @@ class QueryInfo:
     where_group: int = -1  # character offset just inside the WHERE group's "{"; -1: none
     # the well-known prefixes (given to ``analyse``) that the query uses without declaring
     undeclared_prefixes: tuple[str, ...] = ()
+    limit: int | None = None  # a SELECT's own LIMIT: no answer can have more rows
+
+    def rows_within(self, max_rows: int | None) -> bool:
+        """Whether the answer cannot have more than ``max_rows`` rows, by the query's own
+        LIMIT (a row limit then need not be counted)."""
+        return max_rows is None or (self.limit is not None and self.limit <= max_rows)
 
     @property
     def returns_graph(self) -> bool:
@@ -269,6 +275,7 @@ def _read(root: Node, source: bytes, base: str, prefixes: dict[str, str]) -> Que
         tuple(graphs["named_graph_clause"]),
         _where_group(query, source),
         tuple(sorted(used - declared.keys())),
+        _limit(query, source) if query.type == "select_query" else None,
     )
 
 
@@ -399,6 +406,16 @@ def _where_group(query: Node, source: bytes) -> int:
             if child.type == "{":
                 return len(source[: child.end_byte].decode("utf-8"))
     return -1
+
+
+def _limit(query: Node, source: bytes) -> int | None:
+    """The number after the query's own LIMIT (not a subquery's), if it has one."""
+    for modifier in _children(query, "solution_modifier"):
+        for clauses in _children(modifier, "limit_offset_clauses"):
+            for clause in _children(clauses, "limit_clause"):
+                for number in _children(clause, "integer"):
+                    return int(_text(number, source))
+    return None
 
 
 def _children(node: Node, kind: str) -> list[Node]:

@@ -105,6 +105,8 @@ class Store(ABC):
     ) -> None:
         """Write the answer to ``output`` as it is produced (no limit unless ``max_rows``)."""
         bound, info, dataset = self._prepared(text, dataset, bindings, answer_format)
+        if info.rows_within(max_rows):  # its own LIMIT keeps it within: nothing to count
+            max_rows = None
         self._run(bound, info, answer_format, output, dataset, max_rows)
 
     def _prepared(

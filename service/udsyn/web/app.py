@@ -76,6 +76,13 @@ class Service:
         loop = asyncio.get_running_loop()
         await loop.connect_accepted_socket(lambda: factory(data), connection)
 
+    async def serve_here(self, listener: socket.socket) -> asyncio.AbstractServer:
+        """Accept connections on ``listener`` in this process (while no front process does)."""
+        assert self.connection_factory is not None
+        factory = self.connection_factory
+        loop = asyncio.get_running_loop()
+        return await loop.create_server(lambda: factory(b""), sock=listener)
+
     @property
     def state(self) -> State:
         return self.api.state
@@ -108,7 +115,7 @@ def create_app(
         fronts = None
         if listener is not None:
             front_main = functools.partial(serve_front, access_log=access_log)
-            fronts = FrontSetup(listener, service.adopt, front_main)
+            fronts = FrontSetup(listener, service.adopt, front_main, service.serve_here)
         await pool.start(fronts)
         # What is alive now lives as long as the service. Frozen out of the collector's
         # reach, it is not walked again by every full collection (60 ms and more for the

@@ -24,6 +24,7 @@ import os
 import signal
 import socket
 import struct
+import time
 import urllib.parse
 from collections.abc import Callable
 
@@ -44,6 +45,7 @@ from udsyn.runtime.fronts import (
     RETIRE,
     RETIRED,
     RUNAWAY,
+    STOP,
 )
 from udsyn.runtime.threaded import ThreadedQueries
 from udsyn.store import EmbeddedStore
@@ -52,7 +54,11 @@ from udsyn.web.questions import is_question_path, question_endpoint
 from udsyn.web.sparql import sparql_endpoint
 
 _LENGTH = struct.Struct("!I")
-_LONGEST_REQUEST_LINE = 8192  # past this without a line end, the parser is left to refuse it
+# Bytes a request line may take; a longer one is judged by its start: a front answers it
+# only if that start names one of its paths, and the parser then reads (or refuses) it.
+_LONGEST_REQUEST_LINE = 8192
+_AFTER_RETIREMENT = "udsyn.after_retirement"  # in a request's scope: begun after a write
+_WRITTEN_CHECK = 0.005  # seconds between looks at whether earlier answers have been written
 
 
 def serve_front(
@@ -71,7 +77,9 @@ def serve_front(
     threads = max(1, math.ceil(settings.query_workers / max(1, settings.front_processes)))
     stacks = threads * sandbox.WORKER_STACK // 2**20
     sandbox.limit_memory(settings.query_memory_mb * threads + stacks, beyond_current=True)
-    asyncio.run(_serve(listener, channel, copy, settings, threads, refused, access_log))
+    loop_factory = uvicorn.Config(app=None).get_loop_factory()  # uvloop, as for the service
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        runner.run(_serve(listener, channel, copy, settings, threads, refused, access_log))
 
 
 async def _serve(
@@ -83,7 +91,7 @@ async def _serve(
     refused: str,
     access_log: bool,
 ) -> None:
-    front = Front(channel)
+    front = Front(channel, patience=settings.query_timeout)
     queries = ThreadedQueries(copy, settings, threads, runaway=front.runaway)
     routes = _FrontRoutes(
         sparql_endpoint(settings, queries),
@@ -91,7 +99,7 @@ async def _serve(
     )
     protocol = type("BoundFrontProtocol", (FrontProtocol,), {"front": front})
     config = uvicorn.Config(
-        routes, http=protocol, ws="none", lifespan="off", log_level="warning",
+        routes, http=protocol, ws="none", lifespan="off", log_level="info",
         access_log=access_log,
     )  # fmt: skip
     config.load()
@@ -99,23 +107,27 @@ async def _serve(
     server.lifespan = config.lifespan_class(config)  # "off": the service has started
     front.server = server
     await server.startup(sockets=[listener])  # closed when the front retires
+    ticks = asyncio.create_task(server.main_loop())  # the Date header, renewed each second
     front.listen_to_service()
     front.send(READY + refused.encode())
     await front.finished
+    ticks.cancel()
     os._exit(0)  # a query thread past its time limit ends with the process
 
 
 class Front:
     """The front's state: its channel to the service, its server, whether it has retired."""
 
-    def __init__(self, channel: socket.socket) -> None:
+    def __init__(self, channel: socket.socket, patience: float) -> None:
         self.channel = channel
+        self.patience = patience  # seconds a retiring front waits for a slow client
         self.server: uvicorn.Server | None = None
-        self.retiring = False
+        self.retiring = False  # takes no new requests
+        self.stopping = False  # and hands none over: the service is stopping
         self.finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def send(self, message: bytes, fds: list[int] | None = None) -> None:
-        """One message to the service (blocking: they are small and read at once)."""
+        """One message to the service; blocking, which the service's reading keeps short."""
         if fds:
             socket.send_fds(self.channel, [message], fds)
         else:
@@ -143,12 +155,25 @@ class Front:
         if message.startswith(RETIRE):
             self.retire()
             self.send(RETIRED)
+        elif message.startswith(STOP):
+            self.stop()
 
     def runaway(self) -> None:
         """A query thread outlived its time limit: retire, and ask for a replacement."""
         if not self.retiring:
             self.send(RUNAWAY)
             self.retire()
+
+    def stop(self) -> None:
+        """The service stops: take no new connections, finish the answers in progress,
+        close every connection, and end."""
+        assert self.server is not None
+        self.retiring = self.stopping = True
+        for server in self.server.servers:
+            server.close()
+        for connection in list(self.server.server_state.connections):
+            connection.shutdown()  # closes it once its answer in progress is written
+        self._finish_when_drained(time.monotonic() + self.patience)
 
     def retire(self) -> None:
         """Take no new connections; hand every connection over between requests; end once
@@ -162,19 +187,23 @@ class Front:
         for connection in list(self.server.server_state.connections):
             if isinstance(connection, FrontProtocol):
                 connection.hand_over_if_idle()
-        self._finish_when_drained()
+        # an answer in progress has the time limit, and its client as long again to read it
+        self._finish_when_drained(time.monotonic() + 2 * self.patience + 1)
 
-    def _finish_when_drained(self) -> None:
+    def _finish_when_drained(self, deadline: float) -> None:
         assert self.server is not None
-        if not self.server.server_state.connections and not self.finished.done():
+        drained = not self.server.server_state.connections
+        if (drained or time.monotonic() > deadline) and not self.finished.done():
             self.finished.set_result(None)
         else:
-            asyncio.get_running_loop().call_later(0.05, self._finish_when_drained)
+            asyncio.get_running_loop().call_later(0.05, self._finish_when_drained, deadline)
 
 
 class _FrontRoutes:
-    """The two hot paths; the protocol hands every other request to the service before it
-    gets here, but for a pipelined one read together with the request before it."""
+    """The two hot paths. The protocol hands every other request to the service before it
+    gets here, and every request once the front has retired, but for a request read in one
+    piece with the one before it (pipelined): such a request is told to ask again on a new
+    connection (421)."""
 
     def __init__(self, sparql: ASGIApp, questions: ASGIApp) -> None:
         self.sparql = sparql
@@ -182,14 +211,14 @@ class _FrontRoutes:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"]
-        if path == "/sparql":
-            await self.sparql(scope, receive, send)
-        elif is_question_path(path):
-            await self.questions(scope, receive, send)
-        else:
+        if scope[_AFTER_RETIREMENT] or not (path == "/sparql" or is_question_path(path)):
             message = "send this request again on a new connection\n"
             refusal = PlainTextResponse(message, 421, headers={"Connection": "close"})
             await refusal(scope, receive, send)
+        elif path == "/sparql":
+            await self.sparql(scope, receive, send)
+        else:
+            await self.questions(scope, receive, send)
 
 
 def answered_here(request_line: bytes) -> bool:
@@ -211,7 +240,7 @@ def answered_here(request_line: bytes) -> bool:
 class FrontProtocol(HttpProtocol):
     """The service's HTTP protocol, with the hand-over: each request is looked at before the
     parser reads it, and one a front does not answer goes to the service with its
-    connection (once the answers before it have been written)."""
+    connection, once the answers before it have been written."""
 
     front: Front  # set on a subclass made for each front process
 
@@ -219,8 +248,9 @@ class FrontProtocol(HttpProtocol):
         super().connection_made(transport)
         self._unread = bytearray()  # the start of a request not yet given to the parser
         self._in_request = False  # the parser is inside a request
-        self._to_hand_over: bytearray | None = None
+        self._to_hand_over: bytearray | None = None  # set once the connection is to go
         self._handed_over = False
+        self._waited = 0.0  # seconds spent waiting for earlier answers to be written
 
     def data_received(self, data: bytes) -> None:
         if self._handed_over:
@@ -240,15 +270,20 @@ class FrontProtocol(HttpProtocol):
         if not self.front.retiring and answered_here(request_line):
             super().data_received(unread)
         else:
-            self._hand_over_after_answers(unread)
+            self._to_hand_over = bytearray(unread)
+            self.hand_over_if_idle()
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._in_request = True
+        # a request the parser begins after a write must not be answered from this copy
+        self.scope[_AFTER_RETIREMENT] = self.front.retiring  # type: ignore[literal-required]
 
     def on_message_complete(self) -> None:
         self._in_request = False
         super().on_message_complete()
+        if self._to_hand_over is not None:  # answered before its body ended (a 413, say)
+            self.loop.call_soon(self.hand_over_if_idle)  # once the parser has returned
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
@@ -256,42 +291,39 @@ class FrontProtocol(HttpProtocol):
             self.hand_over_if_idle()
 
     def hand_over_if_idle(self) -> None:
-        """Hand the connection over now if nothing is being read or answered on it."""
-        if self._handed_over or self.transport.is_closing() or not self._idle():
-            if self._to_hand_over is None and not self._handed_over:
-                self._to_hand_over = bytearray()  # once the answer in progress is written
+        """Hand the connection over now if nothing is being read or answered on it, else
+        once that is done; meanwhile nothing more is read from it."""
+        if self._handed_over or self.transport.is_closing() or self.front.stopping:
             return
-        pending = self._to_hand_over if self._to_hand_over is not None else self._unread
-        self._hand_over_when_written(bytes(pending))
+        if self._to_hand_over is None:
+            self._to_hand_over, self._unread = self._unread, bytearray()
+        self._unset_keepalive_if_required()  # the service times it from now on
+        if not self._in_request:
+            self.transport.pause_reading()
+        if self._idle():
+            self._hand_over_when_written()
 
     def _idle(self) -> bool:
         answering = self.cycle is not None and not self.cycle.response_complete
         return not (self._in_request or answering or self.pipeline)
 
-    def _hand_over_after_answers(self, unread: bytes) -> None:
-        self._to_hand_over = bytearray(unread)
-        self.transport.pause_reading()
-        if self._idle():
-            self._hand_over_when_written(unread)
-
-    def _hand_over_when_written(self, unread: bytes) -> None:
-        """Once every byte of the answers before is on its way, pass the connection on."""
-        self._handed_over = True
-        self.transport.pause_reading()
+    def _hand_over_when_written(self) -> None:
+        """Once every byte of the answers before is on its way, pass the connection on; a
+        client that reads none of them for the time limit loses the connection."""
         flush: Callable[[], None] | None = getattr(self.transport, "flush", None)
         if flush is not None:
             flush()
         if self.transport.get_write_buffer_size():
-            self._handed_over = False
-            self._to_hand_over = bytearray(unread)
-            self.loop.call_later(0.002, self._retry_hand_over)
+            if self._waited > self.front.patience:
+                self.transport.abort()
+                return
+            self._waited += _WRITTEN_CHECK
+            self.loop.call_later(_WRITTEN_CHECK, self._hand_over_when_written)
             return
+        assert self._to_hand_over is not None
+        self._handed_over = True
         connection = self.transport.get_extra_info("socket")
         try:
-            self.front.hand_over(connection, unread)
+            self.front.hand_over(connection, bytes(self._to_hand_over))
         finally:
             self.transport.abort()  # this process's hold only: the service has the socket
-
-    def _retry_hand_over(self) -> None:
-        if not self.transport.is_closing() and self._to_hand_over is not None:
-            self._hand_over_when_written(bytes(self._to_hand_over))
