@@ -8,6 +8,7 @@ end of a connection is read from ``/proc``.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import http.client
 import json
 import os
@@ -280,3 +281,23 @@ def test_query_threads_answer_as_a_worker_does(strategy_store: EmbeddedStore) ->
     answer = asyncio.run(queries.run(job))
     expected = strategy_store.query(job.text, by_name("json", RESULT_FORMATS))
     assert (answer.format, answer.body) == ("json", expected)
+
+
+def test_a_stopping_service_lets_its_fronts_finish_the_answers_in_progress(
+    tmp_path: Path,
+) -> None:
+    service = start_service(tmp_path / "store", **LIMITED)
+    fronts = wait_for_workers(service, 2, name=FRONT_PROCESS)
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d a ?e }"  # a few tenths of a second
+    with concurrent.futures.ThreadPoolExecutor(1) as background:
+        asked = background.submit(
+            httpx.post, f"{service.url}/sparql", data={"query": query}, timeout=30
+        )
+        time.sleep(0.1)
+        service.process.terminate()
+        answer = asked.result()
+    assert answer.status_code == 200, answer.text
+    assert int(answer.json()["results"]["bindings"][0]["n"]["value"]) > 100_000
+    # uvicorn ends by raising the signal it stopped for again
+    assert service.process.wait(timeout=30) in (0, -signal.SIGTERM)
+    wait_until_gone(fronts, seconds=10)

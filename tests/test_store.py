@@ -387,6 +387,24 @@ def test_the_answer_cache_counts_keys_by_digest_not_by_text() -> None:
     assert cache.size == 20 * (AnswerCache._ENTRY_OVERHEAD + 16 + 2)
 
 
+def test_the_answer_cache_leaves_its_entries_out_of_the_collectors_walks() -> None:
+    """Kept answers are not tracked by the garbage collector: a full cache does not make
+    every full collection longer."""
+    import gc
+
+    from udsyn.runtime.pool import Answer, AnswerCache, Job
+
+    cache = AnswerCache(budget=2**20)
+    keys = [Job(f"SELECT ({number} AS ?n) {{}}", "json").digest for number in range(200)]
+    gc.collect()
+    tracked = len(gc.get_objects())
+    for key in keys:
+        cache.put(key, Answer(b"{}", "json"))
+    gc.collect()
+    assert len(gc.get_objects()) - tracked < 50  # not one tracked object per entry
+    assert cache.get(keys[7]) == Answer(b"{}", "json")
+
+
 def test_a_worker_channel_stops_reading_while_much_waits_unread() -> None:
     """A download to a slow client holds its worker back instead of filling the service's
     memory: the channel pauses past its buffer, and everything arrives once read."""

@@ -37,7 +37,7 @@ def serve(
     import uvicorn
 
     from udsyn.web.app import create_app
-    from udsyn.web.http import HttpProtocol
+    from udsyn.web.http import HttpProtocol, ServiceServer
 
     settings = settings_of(ctx).with_overrides(host=host, port=port, query_timeout=query_timeout)
     listener = listen(settings.host, settings.port)
@@ -62,7 +62,7 @@ def serve(
         access_log=access_log,
         lifespan="on",
     )
-    server = uvicorn.Server(config)
+    server = ServiceServer(config, before_shutdown=service.stop_accepting)
     service.connection_factory = lambda replay: HttpProtocol(
         config=config,
         server_state=server.server_state,

@@ -6,7 +6,7 @@ the store forked from the store's host, so the hot paths run on every core with 
 worker. Each front has a channel to the service, a ``SOCK_SEQPACKET`` socket pair whose
 messages start with a one-byte kind:
 
-* front to service: ``READY`` (with why the network could not be given up, or nothing),
+* front to service: ``READY``,
   ``CONNECTION`` (a client's socket, the length of the bytes read from it and their start),
   ``MORE`` (the rest of those bytes), ``RETIRED`` (the answer to ``RETIRE``), ``RUNAWAY`` (a
   query outlived its time limit: the front has retired itself and wants a replacement);
@@ -38,7 +38,7 @@ MESSAGE = 1 << 15  # bytes of a handed-over connection's data in one message
 _LENGTH = struct.Struct("!I")
 _START_TIMEOUT = 60.0
 _RETIRE_TIMEOUT = 5.0  # a front that does not confirm its retirement by then is killed
-_STOP_TIMEOUT = 5.0  # how long a stopping service waits for its fronts' answers in progress
+_STOP_MARGIN = 5.0  # beyond the time limit, how long a stopping service waits for its fronts
 
 # Takes in a client's connection handed over by a front, with the bytes already read from it.
 Adopt = Callable[[socket.socket, bytes], Awaitable[None]]
@@ -65,7 +65,7 @@ class _Front:
         self.process = process
         self.channel = channel
         loop = asyncio.get_running_loop()
-        self.ready: asyncio.Future[str] = loop.create_future()
+        self.ready: asyncio.Future[None] = loop.create_future()
         self.retired: asyncio.Future[None] = loop.create_future()
         self.retiring = False
         self.receiving: tuple[socket.socket, bytearray, int] | None = None
@@ -119,23 +119,37 @@ class FrontProcesses:
                     log.error("a front process did not start after a write: %s", started)
                     self._spawn(self._replacement())
         finally:  # whatever happened, none of them answers from before the write
-            self._accept_here_while_none()
             await asyncio.gather(*(self._retire(front) for front in old))
+            self._accept_here_while_none()
 
-    def stop(self) -> None:
+    async def stop_accepting(self) -> None:
+        """The service is stopping: no front, nor the service, takes new connections; each
+        front finishes the answers in progress and ends (or is killed past the time limit
+        and a margin)."""
         self._stopping = True
         self._accept_here_while_none()
         for task in self._tasks:
             task.cancel()
-        fronts = list(self._all)
-        for front in fronts:  # the answers in progress are finished, then each front ends
+        for front in self._all:
             with contextlib.suppress(OSError):
                 front.channel.send(STOP)
-        deadline = time.monotonic() + _STOP_TIMEOUT
-        for front in fronts:
-            front.process.join(timeout=max(0.0, deadline - time.monotonic()))
+        deadline = time.monotonic() + self.settings.query_timeout + _STOP_MARGIN
+        while any(front.process.is_alive() for front in self._all):
+            if time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.05)
+        self.stop()
+
+    def stop(self) -> None:
+        """End every front now."""
+        self._stopping = True
+        self._accept_here_while_none()
+        for task in self._tasks:
+            task.cancel()
+        for front in list(self._all):
             self._close(front)
             front.process.kill()
+            front.process.join(timeout=5)
         self._all.clear()
         self._current.clear()
 
@@ -202,7 +216,7 @@ class FrontProcesses:
         elif kind == MORE and front.receiving is not None:
             front.receiving[1].extend(body)
         elif kind == READY and not front.ready.done():
-            front.ready.set_result(body.decode())
+            front.ready.set_result(None)
         elif kind == RETIRED and not front.retired.done():
             front.retired.set_result(None)
         elif kind == RUNAWAY:
@@ -241,13 +255,26 @@ class FrontProcesses:
         the listening socket, closed once a front is back)."""
         wanted = not self._current and not self._stopping
         if wanted and self._accepting_here is None:
-            self._accepting_here = asyncio.ensure_future(self.serve_here(self.listener.dup()))
+            try:
+                listener = self.listener.dup()
+            except OSError as error:
+                log.error("the service cannot accept connections itself: %s", error)
+                return
+            self._accepting_here = asyncio.ensure_future(self.serve_here(listener))
+            self._accepting_here.add_done_callback(self._serving_here)
         elif not wanted and self._accepting_here is not None:
             accepting, self._accepting_here = self._accepting_here, None
             if accepting.done() and not accepting.cancelled() and not accepting.exception():
                 accepting.result().close()
             else:
                 accepting.cancel()
+
+    def _serving_here(self, accepting: asyncio.Future[asyncio.AbstractServer]) -> None:
+        if accepting.cancelled() or accepting is not self._accepting_here:
+            return
+        if accepting.exception() is not None:
+            log.error("the service cannot accept connections itself: %s", accepting.exception())
+            self._accepting_here = None  # tried again when the next front ends
 
     async def _replacement(self) -> None:
         while not self._stopping:

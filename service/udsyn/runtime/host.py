@@ -43,9 +43,8 @@ from udsyn.store import Change, EmbeddedStore, StoreError, StoreUnavailable
 _FORK, _APPLY, _FRONT = 0, 1, 2
 
 # A front process's life (``web/front.py``), started in a process forked from the host:
-# (the listening socket, its channel to the service, the copy, the settings, why the network
-# could not be given up or "").
-FrontMain = Callable[[socket.socket, socket.socket, EmbeddedStore, Settings, str], None]
+# (the listening socket, its channel to the service, the copy, the settings).
+FrontMain = Callable[[socket.socket, socket.socket, EmbeddedStore, Settings], None]
 _PID = struct.Struct("!i")
 
 
@@ -194,7 +193,7 @@ def host_main(control: socket.socket, settings: Settings, front: FrontMain | Non
             write_frame(control, "ok", _PID.pack(pid))
         elif command == _FRONT and len(passed) == 2 and front is not None:
             channel, listener = passed
-            life = functools.partial(front, listener, channel, copy, settings, refused)
+            life = functools.partial(front, listener, channel, copy, settings)
             pid = _fork(life, control)
             write_frame(control, "ok", _PID.pack(pid))
         elif command == _APPLY:

@@ -262,31 +262,34 @@ class AnswerCache:
     def __init__(self, budget: int) -> None:
         self.budget = budget
         self.size = 0
-        self._answers: OrderedDict[bytes, Answer] = OrderedDict()
+        # Plain (body, format) tuples, which the garbage collector stops tracking: its full
+        # collections do not walk the many entries.
+        self._answers: OrderedDict[bytes, tuple[bytes, str]] = OrderedDict()
 
     def get(self, key: bytes) -> Answer | None:
         """The answer remembered under a job's digest (:attr:`Job.digest`), if any."""
-        answer = self._answers.get(key)
-        if answer is not None:
-            self._answers.move_to_end(key)
-        return answer
+        kept = self._answers.get(key)
+        if kept is None:
+            return None
+        self._answers.move_to_end(key)
+        return Answer(*kept)
 
     def put(self, key: bytes, answer: Answer) -> None:
-        size = self._weight(key, answer)
+        size = self._weight(key, answer.body)
         if size > self.budget // 16 or key in self._answers:
             return  # one large answer must not push out many small ones
-        self._answers[key] = answer
+        self._answers[key] = (answer.body, answer.format)
         self.size += size
         while self.size > self.budget:
-            dropped_key, dropped = self._answers.popitem(last=False)
+            dropped_key, (dropped, _) = self._answers.popitem(last=False)
             self.size -= self._weight(dropped_key, dropped)
 
     def clear(self) -> None:
         self._answers.clear()
         self.size = 0
 
-    def _weight(self, key: bytes, answer: Answer) -> int:
-        return self._ENTRY_OVERHEAD + len(key) + len(answer.body)
+    def _weight(self, key: bytes, body: bytes) -> int:
+        return self._ENTRY_OVERHEAD + len(key) + len(body)
 
 
 class WorkerPool:
@@ -345,6 +348,12 @@ class WorkerPool:
                 "query workers could not be cut off from the network (%s); SERVICE is still "
                 "refused by the parser", refused,
             )  # fmt: skip
+
+    async def stop_accepting(self) -> None:
+        """The service is stopping: the front processes take no new connections and end once
+        their answers in progress are written."""
+        if self._fronts is not None:
+            await self._fronts.stop_accepting()
 
     def stop(self) -> None:
         if self._fronts is not None:

@@ -55,7 +55,11 @@ class ThreadedQueries:
         if key is not None and (remembered := self._cache.get(key)) is not None:
             return remembered
         running = self._start(lambda _: answer(self.store, job, _NoStream()), timeout)
-        result = _answer_of(await running.answer)
+        try:
+            result = _answer_of(await running.answer)
+        except asyncio.CancelledError:  # the client has gone
+            running.withdraw()
+            raise
         if key is not None:
             self._cache.put(key, result)
         return result
@@ -80,8 +84,9 @@ class ThreadedQueries:
                 chunks.room.release()
                 yield chunk
             _answer_of(await running.answer)
-        finally:
+        finally:  # ended, refused, or the client has gone
             chunks.abandon()
+            running.withdraw()
 
     def _start(
         self,
@@ -109,17 +114,20 @@ class ThreadedQueries:
                 f"all {self.threads} query threads stayed busy for {limit:g} s; try again later"
             ))  # fmt: skip
             return
-        began = time.monotonic() if running.held else running.began or time.monotonic()
-        ends = began + limit  # (a thread that has just taken it has not noted when yet)
+        # (a thread that has just taken it may not have noted when yet)
+        ends = (running.held_since or running.began or time.monotonic()) + limit
         if time.monotonic() < ends:
             loop = asyncio.get_running_loop()
             delay = ends - time.monotonic()
             running.deadline = loop.call_later(delay, self._check, running, limit)
-            return
-        self.runaway()
-        running.fail(QueryTimeout(
-            f"the query ran longer than {limit:g} s and was stopped; narrow it down or add a LIMIT"
-        ))  # fmt: skip
+        elif running.held_since:  # a download whose client read nothing for the limit
+            running.fail(QueryTimeout(f"the client read nothing for {limit:g} s"))
+        else:
+            self.runaway()
+            running.fail(QueryTimeout(
+                f"the query ran longer than {limit:g} s and was stopped; narrow it down or "
+                "add a LIMIT"
+            ))  # fmt: skip
 
 
 def _answer_of(outcome: _Outcome) -> Answer:
@@ -162,7 +170,7 @@ class _Running:
         self.failed = failed  # also told of a refusal (a stream's reader)
         self.claim = threading.Lock()  # taken by the thread that runs it, or by its refusal
         self.began = 0.0
-        self.held = False  # the thread waits for the reader, its clock stopped
+        self.held_since = 0.0  # when the thread began to wait for a slow reader (0: not)
         self.ended = False
         self.deadline: asyncio.TimerHandle
 
@@ -180,6 +188,14 @@ class _Running:
         self.deadline.cancel()
         if not self.answer.done():
             self.answer.set_result(outcome)
+
+    def withdraw(self) -> None:
+        """No one waits for the answer any more: a job no thread has taken is never run;
+        one running goes on, its time still checked."""
+        if self.claim.acquire(blocking=False):
+            self.deadline.cancel()
+        if not self.answer.done():
+            self.answer.cancel()
 
     def fail(self, error: Exception) -> None:
         if self.failed is not None:
@@ -213,18 +229,21 @@ class _Chunks:
             return
         running = self.running
         if running is not None:
-            running.held = True  # by a slow reader: not the query's time
+            running.held_since = time.monotonic()  # by the reader: not the query's time
         self.room.acquire()
         if self.abandoned:
             raise BrokenPipeError("the client has gone")
         self.loop.call_soon_threadsafe(self.queue.put_nowait, frame[HEADER.size :])
         if running is not None:
-            running.began, running.held = time.monotonic(), False
+            running.began, running.held_since = time.monotonic(), 0.0
 
     def failed(self, error: Exception) -> None:
-        """The job was refused (on the loop): the reader stops at once."""
+        """The job was refused (on the loop): the reader stops at once, the thread at its
+        next chunk."""
         self.queue.put_nowait(None)
+        self.abandon()
 
     def abandon(self) -> None:
-        self.abandoned = True
-        self.room.release()  # a thread waiting for room wakes, and stops
+        if not self.abandoned:
+            self.abandoned = True
+            self.room.release()  # a thread waiting for room wakes, and stops

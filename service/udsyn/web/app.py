@@ -10,12 +10,14 @@ import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.datastructures import State
 from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from udsyn import __version__
 from udsyn.config import Settings
@@ -61,10 +63,11 @@ class Service:
         self.api = api
         self.sparql = sparql_app
         self.questions = questions_app
-        # How the server makes the protocol for a connection; set by ``udsyn serve`` when
-        # front processes hand connections over (see :meth:`adopt`).
-        # (given the bytes already read, which the protocol reads first)
+        # How the server makes the protocol for a connection, given the bytes already read
+        # from it (read first); set by ``udsyn serve`` when front processes hand connections
+        # over (see :meth:`adopt`).
         self.connection_factory: Callable[[bytes], asyncio.Protocol] | None = None
+        self.stopping = False
 
     async def adopt(self, connection: socket.socket, data: bytes) -> None:
         """Carry on with a client's connection that a front process handed over, as if the
@@ -74,7 +77,15 @@ class Service:
             return
         factory = self.connection_factory
         loop = asyncio.get_running_loop()
-        await loop.connect_accepted_socket(lambda: factory(data), connection)
+        _, protocol = await loop.connect_accepted_socket(lambda: factory(data), connection)
+        if self.stopping:  # answer what it brought, then close it
+            cast(HttpToolsProtocol, protocol).shutdown()
+
+    async def stop_accepting(self) -> None:
+        """The server is shutting down: front processes take no new connections and end
+        once their answers in progress are written."""
+        self.stopping = True
+        await self.state.pool.stop_accepting()
 
     async def serve_here(self, listener: socket.socket) -> asyncio.AbstractServer:
         """Accept connections on ``listener`` in this process (while no front process does)."""
@@ -103,7 +114,7 @@ def create_app(
 
     Given the ``listener`` the server would accept on, and ``settings.front_processes``, the
     hot paths are answered by front processes accepting on it (``web/front.py``); the server
-    then listens on nothing itself and serves what they hand over.
+    serves what they hand over, and accepts on it itself only while no front is up.
     """
     _log_changes()
     pool = WorkerPool(settings)

@@ -19,6 +19,7 @@ answer from before the write is given after it.
 from __future__ import annotations
 
 import asyncio
+import gc
 import math
 import os
 import signal
@@ -66,7 +67,6 @@ def serve_front(
     channel: socket.socket,
     copy: EmbeddedStore,
     settings: Settings,
-    refused: str,
     *,
     access_log: bool = False,
 ) -> None:
@@ -79,7 +79,7 @@ def serve_front(
     sandbox.limit_memory(settings.query_memory_mb * threads + stacks, beyond_current=True)
     loop_factory = uvicorn.Config(app=None).get_loop_factory()  # uvloop, as for the service
     with asyncio.Runner(loop_factory=loop_factory) as runner:
-        runner.run(_serve(listener, channel, copy, settings, threads, refused, access_log))
+        runner.run(_serve(listener, channel, copy, settings, threads, access_log))
 
 
 async def _serve(
@@ -88,7 +88,6 @@ async def _serve(
     copy: EmbeddedStore,
     settings: Settings,
     threads: int,
-    refused: str,
     access_log: bool,
 ) -> None:
     front = Front(channel, patience=settings.query_timeout)
@@ -109,7 +108,8 @@ async def _serve(
     await server.startup(sockets=[listener])  # closed when the front retires
     ticks = asyncio.create_task(server.main_loop())  # the Date header, renewed each second
     front.listen_to_service()
-    front.send(READY + refused.encode())
+    gc.freeze()  # what lives as long as the front is not walked by every full collection
+    front.send(READY)
     await front.finished
     ticks.cancel()
     os._exit(0)  # a query thread past its time limit ends with the process
@@ -127,7 +127,8 @@ class Front:
         self.finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def send(self, message: bytes, fds: list[int] | None = None) -> None:
-        """One message to the service; blocking, which the service's reading keeps short."""
+        """One message to the service (blocking; the service reads its channels as they
+        turn readable)."""
         if fds:
             socket.send_fds(self.channel, [message], fds)
         else:
@@ -187,8 +188,9 @@ class Front:
         for connection in list(self.server.server_state.connections):
             if isinstance(connection, FrontProtocol):
                 connection.hand_over_if_idle()
-        # an answer in progress has the time limit, and its client as long again to read it
-        self._finish_when_drained(time.monotonic() + 2 * self.patience + 1)
+        # an answer in progress may wait the time limit for a thread, run as long, and its
+        # client read as long again
+        self._finish_when_drained(time.monotonic() + 3 * self.patience + 1)
 
     def _finish_when_drained(self, deadline: float) -> None:
         assert self.server is not None
@@ -245,12 +247,13 @@ class FrontProtocol(HttpProtocol):
     front: Front  # set on a subclass made for each front process
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
         self._unread = bytearray()  # the start of a request not yet given to the parser
         self._in_request = False  # the parser is inside a request
         self._to_hand_over: bytearray | None = None  # set once the connection is to go
+        self._handing_over = False  # waiting for earlier answers to be written
         self._handed_over = False
         self._waited = 0.0  # seconds spent waiting for earlier answers to be written
+        super().connection_made(transport)
 
     def data_received(self, data: bytes) -> None:
         if self._handed_over:
@@ -261,6 +264,7 @@ class FrontProtocol(HttpProtocol):
         if self._to_hand_over is not None:
             self._to_hand_over += data
             return
+        self._unset_keepalive_if_required()  # a request has begun to arrive
         self._unread += data
         line_end = self._unread.find(b"\n", 0, _LONGEST_REQUEST_LINE)
         if line_end < 0 and len(self._unread) < _LONGEST_REQUEST_LINE:
@@ -300,7 +304,8 @@ class FrontProtocol(HttpProtocol):
         self._unset_keepalive_if_required()  # the service times it from now on
         if not self._in_request:
             self.transport.pause_reading()
-        if self._idle():
+        if self._idle() and not self._handing_over:
+            self._handing_over = True
             self._hand_over_when_written()
 
     def _idle(self) -> bool:
@@ -310,6 +315,8 @@ class FrontProtocol(HttpProtocol):
     def _hand_over_when_written(self) -> None:
         """Once every byte of the answers before is on its way, pass the connection on; a
         client that reads none of them for the time limit loses the connection."""
+        if self._handed_over or self.transport.is_closing() or self.front.stopping:
+            return  # closed meanwhile: its descriptor may already be another connection's
         flush: Callable[[], None] | None = getattr(self.transport, "flush", None)
         if flush is not None:
             flush()

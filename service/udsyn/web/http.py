@@ -1,5 +1,5 @@
 """The HTTP protocol the service speaks: uvicorn's (httptools), with each response's head and
-body leaving together.
+body leaving together; and uvicorn's server, stopping the front processes first.
 
 uvicorn writes a response's status line and headers, then its body, as two writes: two
 system calls and two TCP segments, and a client may wake for each. Here the small writes one
@@ -9,9 +9,11 @@ turn of the event loop makes are joined and leave in one write at the start of t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+import socket
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 JOINED = 1 << 16
@@ -77,3 +79,18 @@ class _JoinedWrites:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)
+
+
+class ServiceServer(uvicorn.Server):
+    """uvicorn's server, which when it shuts down first runs ``before_shutdown``: the front
+    processes stop taking connections (uvicorn waits for its own, which they would add to)."""
+
+    def __init__(
+        self, config: uvicorn.Config, *, before_shutdown: Callable[[], Awaitable[None]]
+    ) -> None:
+        super().__init__(config)
+        self.before_shutdown = before_shutdown
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await self.before_shutdown()
+        await super().shutdown(sockets)
