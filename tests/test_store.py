@@ -356,24 +356,39 @@ def test_remote_loads_need_an_update_url(oxigraph_server, tmp_path: Path) -> Non
         load(read_only, write(tmp_path, "p.ttl", PARTNERS))
 
 
+KEPT = 1.0  # seconds an answer took: worth keeping
+
+
 def test_the_answer_cache_keeps_recent_answers_within_its_budget() -> None:
     from udsyn.runtime.pool import Answer, AnswerCache, Job
 
     entry = AnswerCache._ENTRY_OVERHEAD + 16  # the overhead and the 16-byte digest key
     cache = AnswerCache(budget=16 * (entry + 10))
     first, second, third = Job("ASK {}", "json"), Job("ASK {}", "xml"), Job("ASK {}", "csv")
-    cache.put(first.digest, Answer(b"a" * 10, "json"))
-    cache.put(second.digest, Answer(b"b" * 10, "xml"))
+    cache.put(first.digest, Answer(b"a" * 10, "json"), KEPT)
+    cache.put(second.digest, Answer(b"b" * 10, "xml"), KEPT)
     assert cache.get(first.digest) == Answer(b"a" * 10, "json")  # now the most recently used
     cache.put(
-        third.digest, Answer(b"c" * 11, "csv")
+        third.digest, Answer(b"c" * 11, "csv"), KEPT
     )  # more than a sixteenth of the budget: not kept
     assert cache.get(third.digest) is None
     for number in range(20):
-        cache.put(Job(f"SELECT ({number} AS ?n) {{}}", "json").digest, Answer(b"x" * 10, "json"))
+        key = Job(f"SELECT ({number} AS ?n) {{}}", "json").digest
+        cache.put(key, Answer(b"x" * 10, "json"), KEPT)
     assert cache.size <= cache.budget
     assert cache.get(second.digest) is None
     assert cache.get(first.digest) is None
+
+
+def test_the_answer_cache_keeps_only_answers_that_took_time_to_compute() -> None:
+    from udsyn.runtime.pool import WORTH_KEEPING, Answer, AnswerCache, Job
+
+    cache = AnswerCache(budget=2**20)
+    cheap, dear = Job("ASK {}", "json").digest, Job("ASK { ?s ?p ?o }", "json").digest
+    cache.put(cheap, Answer(b"{}", "json"), WORTH_KEEPING / 2)
+    cache.put(dear, Answer(b"{}", "json"), WORTH_KEEPING)
+    assert cache.get(cheap) is None
+    assert cache.get(dear) == Answer(b"{}", "json")
 
 
 def test_the_answer_cache_counts_keys_by_digest_not_by_text() -> None:
@@ -383,7 +398,7 @@ def test_the_answer_cache_counts_keys_by_digest_not_by_text() -> None:
     for number in range(20):  # 20 distinct 1 MB query texts
         key = Job(f"ASK {{}} # {number} " + "x" * 2**20, "json").digest
         assert len(key) == 16
-        cache.put(key, Answer(b"{}", "json"))
+        cache.put(key, Answer(b"{}", "json"), KEPT)
     assert cache.size == 20 * (AnswerCache._ENTRY_OVERHEAD + 16 + 2)
 
 
@@ -399,7 +414,7 @@ def test_the_answer_cache_leaves_its_entries_out_of_the_collectors_walks() -> No
     gc.collect()
     tracked = len(gc.get_objects())
     for key in keys:
-        cache.put(key, Answer(b"{}", "json"))
+        cache.put(key, Answer(b"{}", "json"), KEPT)
     gc.collect()
     assert len(gc.get_objects()) - tracked < 50  # not one tracked object per entry
     assert cache.get(keys[7]) == Answer(b"{}", "json")

@@ -61,7 +61,7 @@ class ThreadedQueries:
             running.withdraw()
             raise
         if key is not None:
-            self._cache.put(key, result)
+            self._cache.put(key, result, running.took)
         return result
 
     async def stream(self, job: Job, timeout: float | None = None) -> AsyncIterator[bytes]:
@@ -171,6 +171,7 @@ class _Running:
         self.claim = threading.Lock()  # taken by the thread that runs it, or by its refusal
         self.began = 0.0
         self.held_since = 0.0  # when the thread began to wait for a slow reader (0: not)
+        self.took = 0.0  # seconds the thread spent on it
         self.ended = False
         self.deadline: asyncio.TimerHandle
 
@@ -180,6 +181,7 @@ class _Running:
         try:
             outcome = self.work(self)  # answer() answers whatever happens; it never raises
         finally:
+            self.took = time.monotonic() - self.began
             self.ended = True
         with contextlib.suppress(RuntimeError):  # the loop has closed: no one is waiting
             self.loop.call_soon_threadsafe(self._settle, outcome)
