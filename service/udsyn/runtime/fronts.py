@@ -126,32 +126,31 @@ class FrontProcesses:
         """The service is stopping: no front, nor the service, takes new connections; each
         front finishes the answers in progress and ends (or is killed past the time limit
         and a margin)."""
-        self._stopping = True
-        self._accept_here_while_none()
-        for task in self._tasks:
-            task.cancel()
+        self._start_no_more()
         for front in self._all:
             with contextlib.suppress(OSError):
                 front.channel.send(STOP)
         deadline = time.monotonic() + self.settings.query_timeout + _STOP_MARGIN
-        while any(front.process.is_alive() for front in self._all):
-            if time.monotonic() > deadline:
-                break
+        while time.monotonic() < deadline and any(f.process.is_alive() for f in self._all):
             await asyncio.sleep(0.05)
         self.stop()
 
     def stop(self) -> None:
         """End every front now."""
-        self._stopping = True
-        self._accept_here_while_none()
-        for task in self._tasks:
-            task.cancel()
+        self._start_no_more()
         for front in list(self._all):
             self._close(front)
             front.process.kill()
             front.process.join(timeout=5)
         self._all.clear()
         self._current.clear()
+
+    def _start_no_more(self) -> None:
+        """No replacement front, nor the service itself, takes connections from now on."""
+        self._stopping = True
+        self._accept_here_while_none()
+        for task in self._tasks:
+            task.cancel()
 
     async def _launch(self) -> _Front:
         """A new front, once it accepts connections."""

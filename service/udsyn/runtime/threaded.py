@@ -27,7 +27,7 @@ from udsyn.runtime.sandbox import WORKER_STACK
 from udsyn.runtime.worker import HEADER, STATUSES, Job, answer, digest_of
 from udsyn.store import EmbeddedStore
 
-_Outcome = tuple[str, bytes | str]  # a worker's last frame: its status and payload
+_Outcome = tuple[str, bytes]  # a worker's last frame: its status and payload
 _CHUNKS_AHEAD = 4  # chunks of a download a thread may produce before the client reads them
 
 
@@ -56,7 +56,7 @@ class ThreadedQueries:
             return remembered
         running = self._start(lambda _: answer(self.store, job, _NoStream()), timeout)
         try:
-            result = _answer_of(await running.answer)
+            result = answer_of(*await running.answer)
         except asyncio.CancelledError:  # the client has gone
             running.withdraw()
             raise
@@ -83,7 +83,7 @@ class ThreadedQueries:
             while (chunk := await chunks.queue.get()) is not None:
                 chunks.room.release()
                 yield chunk
-            _answer_of(await running.answer)
+            answer_of(*await running.answer)
         finally:  # ended, refused, or the client has gone
             chunks.abandon()
             running.withdraw()
@@ -128,11 +128,6 @@ class ThreadedQueries:
                 f"the query ran longer than {limit:g} s and was stopped; narrow it down or "
                 "add a LIMIT"
             ))  # fmt: skip
-
-
-def _answer_of(outcome: _Outcome) -> Answer:
-    status, payload = outcome
-    return answer_of(status, payload.encode() if isinstance(payload, str) else payload)
 
 
 def _start_threads(count: int, jobs: queue.SimpleQueue[_Running]) -> None:

@@ -149,8 +149,7 @@ def serve_jobs(channel: socket.socket, store: Store, settings: Settings, *, reop
                 continue
             store.close()
             store, seen = reopened, generation
-        status, payload = answer(store, job, channel)
-        write_frame(channel, status, payload if isinstance(payload, bytes) else payload.encode())
+        write_frame(channel, *answer(store, job, channel))
 
 
 class Sink(Protocol):
@@ -178,9 +177,14 @@ class _ChunkWriter:
             self.buffer.clear()
 
 
-def answer(store: Store, job: Job, channel: socket.socket | Sink) -> tuple[str, bytes | str]:
+def answer(store: Store, job: Job, channel: socket.socket | Sink) -> tuple[str, bytes]:
     """Answer a job: whole ("ok": the format's name, a newline, the answer) or streamed
-    ("chunk"s, then "ok")."""
+    ("chunk"s, then "ok"); a failure's status and its message."""
+    status, payload = _answered(store, job, channel)
+    return status, payload if isinstance(payload, bytes) else payload.encode()
+
+
+def _answered(store: Store, job: Job, channel: socket.socket | Sink) -> tuple[str, bytes | str]:
     try:
         info = store.check(job.text)
         name = job.graph_format if info.returns_graph else job.format

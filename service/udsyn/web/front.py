@@ -213,7 +213,7 @@ class _FrontRoutes:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"]
-        if scope[_AFTER_RETIREMENT] or not (path == "/sparql" or is_question_path(path)):
+        if scope[_AFTER_RETIREMENT] or not _answered_here(path):
             message = "send this request again on a new connection\n"
             refusal = PlainTextResponse(message, 421, headers={"Connection": "close"})
             await refusal(scope, receive, send)
@@ -236,6 +236,10 @@ def answered_here(request_line: bytes) -> bool:
         return False
     if "%" in path:
         path = urllib.parse.unquote(path)
+    return _answered_here(path)
+
+
+def _answered_here(path: str) -> bool:
     return path == "/sparql" or is_question_path(path)
 
 
