@@ -157,6 +157,79 @@ def test_a_request_read_together_with_a_lookup_is_refused_with_421(
     assert b"HTTP/1.1 421" in answer and b"connection: close" in answer.lower()
 
 
+def exchange(service: RunningService, data: bytes, pause_after: bytes = b"") -> bytes:
+    """Send raw bytes to the service on a new connection and read until it closes; with
+    ``pause_after``, that part first, then the rest once the service has answered it."""
+    port = int(service.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as raw:
+        if pause_after:
+            raw.sendall(pause_after)
+            interim = raw.recv(65536)
+            assert interim, "the connection closed early"
+        else:
+            interim = b""
+        raw.sendall(data)
+        answer = interim
+        while chunk := raw.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_a_front_speaks_http_as_clients_expect(served: RunningService) -> None:
+    """The front's own HTTP/1.1: persistent connections, chunked bodies, 100-continue, HEAD
+    without a body, Connection: close, and a clear 400 for what is not HTTP."""
+    ask_query = b"ASK { ?s ?p ?o }"
+    first = b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: h\r\nAccept: text/csv\r\n\r\n"
+    chunked = (
+        b"POST /sparql HTTP/1.1\r\nHost: h\r\nContent-Type: application/sparql-query\r\n"
+        b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        + b"%x\r\n%s\r\n0\r\n\r\n"
+        % (len(ask_query), ask_query)
+    )
+    answers = exchange(served, chunked, pause_after=first)
+    assert answers.count(b"HTTP/1.1 200 OK") == 2, answers
+    assert answers.endswith(b'{"head":{},"boolean":true}'), answers
+
+    continued = exchange(served, ask_query, pause_after=(
+        b"POST /sparql HTTP/1.1\r\nHost: h\r\nContent-Type: application/sparql-query\r\n"
+        b"Content-Length: %d\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n"
+        % len(ask_query)
+    ))  # fmt: skip
+    assert continued.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK"), continued
+
+    head = exchange(served, b"HEAD /sparql HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 405") and head.endswith(b"\r\n\r\n"), head
+
+    broken = exchange(served, b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost h\r\n\r\n")
+    assert broken.startswith(b"HTTP/1.1 400") and b"invalid HTTP request" in broken, broken
+
+
+def thread_cpu(pid: int) -> dict[int, int]:
+    """CPU ticks so far of each thread of a process."""
+    ticks = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        ticks[int(task.name)] = int(fields[11]) + int(fields[12])
+    return ticks
+
+
+def test_a_query_asked_alone_runs_on_the_fronts_own_thread(served: RunningService) -> None:
+    """Asked when the front has nothing else to do, a query runs on the thread that runs
+    the front's event loop: no hop to a query thread and back."""
+    fronts = wait_for_workers(served, 2, name=FRONT_PROCESS)
+    before = {pid: thread_cpu(pid) for pid in fronts}
+    long = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d rdfs:label ?f }"  # about 0.3 s
+    connection = connect(served)
+    assert count(connection, long) > 1_000_000
+    answered_by = server_end_holder(served, connection)
+    connection.close()
+    used = {tid: ticks - before[answered_by].get(tid, 0)
+            for tid, ticks in thread_cpu(answered_by).items()}  # fmt: skip
+    main_thread = used.pop(answered_by)
+    assert main_thread >= 10, used  # at least 0.1 s
+    assert sum(used.values()) < main_thread / 4, (main_thread, used)
+
+
 def test_a_download_is_streamed_by_a_front_as_the_service_streams_it(
     served: RunningService,
 ) -> None:
@@ -261,7 +334,9 @@ def test_query_threads_refuse_a_wait_and_retire_for_an_overrun(
     and makes the process retire; one that waited the limit for the thread is told so."""
     retired: list[bool] = []
     settings = Settings(query_timeout=0.3, answer_cache_mb=0)
-    queries = ThreadedQueries(strategy_store, settings, 1, runaway=lambda: retired.append(True))
+    queries = ThreadedQueries(
+        strategy_store, settings, 1, runaway=lambda: retired.append(True), alone=lambda: False
+    )
     two_seconds = Job("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }", "json")
 
     async def both() -> list[object]:
@@ -276,7 +351,9 @@ def test_query_threads_refuse_a_wait_and_retire_for_an_overrun(
 
 
 def test_query_threads_answer_as_a_worker_does(strategy_store: EmbeddedStore) -> None:
-    queries = ThreadedQueries(strategy_store, Settings(), 2, runaway=lambda: None)
+    queries = ThreadedQueries(
+        strategy_store, Settings(), 2, runaway=lambda: None, alone=lambda: False
+    )
     job = Job("SELECT (COUNT(*) AS ?n) WHERE { ?s a uds:Region }", "json")
     answer = asyncio.run(queries.run(job))
     expected = strategy_store.query(job.text, by_name("json", RESULT_FORMATS))

@@ -1,15 +1,20 @@
-"""Queries answered by threads of this process, from the store's copy in memory.
+"""Queries answered by this process, from the store's copy in memory.
 
 A front process (``web/front.py``) answers its queries itself, with no hop to a worker: it
 was forked from the store's host, so it holds the copy, has no network and its memory is
 capped, as a worker is. pyoxigraph lets go of the interpreter while it evaluates, so the
 event loop goes on serving while threads run queries.
 
+A query the front is answering alone (no other request in progress, no query in a thread)
+runs on the event loop's own thread: nothing else waits, and a hop to a thread and back
+cost a lookup about as much as its query. A watchdog thread keeps its time.
+
 The time limits are the worker pool's: a job may wait that long for a thread
 (:class:`ServiceBusy` past it), then run that long (:class:`QueryTimeout`); a download's
-limit applies to each chunk. A thread cannot be stopped, so a query still running past its
-limit makes the whole process retire (``runaway``): it takes no new requests, hands its
-connections to the service, and ends, which stops the query.
+limit applies to each chunk. A query cannot be stopped, so one still running past its limit
+ends the process. Run by a thread, it makes the process retire (``runaway``): it takes no
+new requests, hands its connections to the service, and ends. Run on the event loop's
+thread, the watchdog refuses the asker and the process gives up at once (:data:`GIVE_UP`).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import queue
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
+from contextvars import ContextVar
 
 from udsyn.config import Settings
 from udsyn.runtime.pool import Answer, AnswerCache, QueryTimeout, ServiceBusy, answer_of
@@ -29,6 +35,13 @@ from udsyn.store import EmbeddedStore
 
 _Outcome = tuple[str, bytes]  # a worker's last frame: its status and payload
 _CHUNKS_AHEAD = 4  # chunks of a download a thread may produce before the client reads them
+_WATCH_EVERY = 0.2  # seconds between the watchdog's looks (at most; less for short limits)
+
+# How the request being answered gives up when its query, run on the event loop's thread,
+# outlives the time limit: called from the watchdog's thread with the refusal, it answers
+# the asker, passes the process's connections on and ends the process. Set for each request
+# by the front's HTTP connection (``web/front_http.py``); unset, queries run in threads.
+GIVE_UP: ContextVar[Callable[[Exception], None] | None] = ContextVar("give_up", default=None)
 
 
 class ThreadedQueries:
@@ -37,15 +50,26 @@ class ThreadedQueries:
     generation = 0  # a front process never sees a write: it is replaced after one
 
     def __init__(
-        self, store: EmbeddedStore, settings: Settings, threads: int, runaway: Callable[[], None]
+        self,
+        store: EmbeddedStore,
+        settings: Settings,
+        threads: int,
+        *,
+        runaway: Callable[[], None],
+        alone: Callable[[], bool],
     ) -> None:
+        """``runaway`` retires the process; ``alone`` tells whether the request being
+        answered is the process's only one."""
         self.store = store
         self.settings = settings
         self.threads = threads
         self.runaway = runaway
+        self.alone = alone
         budget = settings.answer_cache_mb * 2**20 // max(1, settings.front_processes)
         self._cache = AnswerCache(budget) if budget > 0 else None
         self._jobs: queue.SimpleQueue[_Running] = queue.SimpleQueue()
+        self._in_threads = 0  # jobs handed to threads and not yet settled
+        self._watchdog: _Watchdog | None = None
         _start_threads(threads, self._jobs)
 
     async def run(self, job: Job, timeout: float | None = None, *, cached: bool = True) -> Answer:
@@ -54,15 +78,37 @@ class ThreadedQueries:
         key = digest_of(job.pickled()) if cached and self._cache is not None else None
         if key is not None and (remembered := self._cache.get(key)) is not None:
             return remembered
-        running = self._start(lambda _: answer(self.store, job, _NoStream()), timeout)
-        try:
-            result = answer_of(*await running.answer)
-        except asyncio.CancelledError:  # the client has gone
-            running.withdraw()
-            raise
+        limit = self.settings.query_timeout if timeout is None else timeout
+        give_up = GIVE_UP.get()
+        if give_up is not None and not self._in_threads and self.alone():
+            outcome, took = self._inline(job, limit, give_up)
+            result = answer_of(*outcome)
+        else:
+            running = self._start(lambda _: answer(self.store, job, _NoStream()), limit)
+            try:
+                result = answer_of(*await running.answer)
+            except asyncio.CancelledError:  # the client has gone
+                running.withdraw()
+                raise
+            took = running.took
         if key is not None:
-            self._cache.put(key, result, running.took)
+            self._cache.put(key, result, took)
         return result
+
+    def _inline(
+        self, job: Job, limit: float, give_up: Callable[[Exception], None]
+    ) -> tuple[_Outcome, float]:
+        """Answer ``job`` on this (the event loop's) thread; past ``limit``, the watchdog
+        gives up for the process, which then never returns from here."""
+        if self._watchdog is None:
+            self._watchdog = _Watchdog(min(_WATCH_EVERY, limit / 10))
+        began = time.monotonic()
+        watched = self._watchdog.watch(began + limit, lambda: give_up(_overran(limit)))
+        outcome = answer(self.store, job, _NoStream())
+        if not self._watchdog.release(watched):
+            while True:  # the watchdog has answered the asker and is ending the process
+                time.sleep(60)
+        return outcome, time.monotonic() - began
 
     async def stream(self, job: Job, timeout: float | None = None) -> AsyncIterator[bytes]:
         """The answer in chunks as the thread writes them; the thread waits while
@@ -78,7 +124,8 @@ class ThreadedQueries:
             finally:  # after the last chunk: the reader stops there
                 chunks.loop.call_soon_threadsafe(chunks.queue.put_nowait, None)
 
-        running = self._start(work, timeout, chunks.failed)
+        limit = self.settings.query_timeout if timeout is None else timeout
+        running = self._start(work, limit, chunks.failed)
         try:
             while (chunk := await chunks.queue.get()) is not None:
                 chunks.room.release()
@@ -91,18 +138,22 @@ class ThreadedQueries:
     def _start(
         self,
         work: Callable[[_Running], _Outcome],
-        timeout: float | None,
+        limit: float,
         failed: Callable[[Exception], None] | None = None,
     ) -> _Running:
         """Hand ``work`` to a thread. Its answer, or the refusal when it waits or runs past
         the limit, comes in the returned job's ``answer``; a thread still in it past the
         limit makes the process retire, whether anyone still waits for the answer or not."""
         loop = asyncio.get_running_loop()
-        limit = self.settings.query_timeout if timeout is None else timeout
         running = _Running(loop, work, failed)
+        self._in_threads += 1
+        running.answer.add_done_callback(self._settled)
         self._jobs.put(running)
         running.deadline = loop.call_later(limit, self._check, running, limit)
         return running
+
+    def _settled(self, _answer: asyncio.Future[_Outcome]) -> None:
+        self._in_threads -= 1
 
     def _check(self, running: _Running, limit: float) -> None:
         """At the time limit: refuse a job no thread has begun, wait longer for one begun
@@ -124,10 +175,49 @@ class ThreadedQueries:
             running.fail(QueryTimeout(f"the client read nothing for {limit:g} s"))
         else:
             self.runaway()
-            running.fail(QueryTimeout(
-                f"the query ran longer than {limit:g} s and was stopped; narrow it down or "
-                "add a LIMIT"
-            ))  # fmt: skip
+            running.fail(_overran(limit))
+
+
+def _overran(limit: float) -> QueryTimeout:
+    return QueryTimeout(
+        f"the query ran longer than {limit:g} s and was stopped; narrow it down or add a LIMIT"
+    )
+
+
+class _Watchdog:
+    """A thread that keeps the time of the query the event loop's thread is running (one at
+    a time); it looks every ``period`` seconds, so a query costs it no wake-up."""
+
+    def __init__(self, period: float) -> None:
+        self.period = period
+        self.watched: _Watched | None = None
+        threading.Thread(target=self._watch, name="udsyn-watchdog", daemon=True).start()
+
+    def watch(self, deadline: float, overrun: Callable[[], None]) -> _Watched:
+        """Watch a query from now; ``overrun`` is called (in the watchdog's thread) if it
+        has not ended by ``deadline``."""
+        watched = self.watched = _Watched(deadline, overrun)
+        return watched
+
+    def release(self, watched: _Watched) -> bool:
+        """The query has ended; whether in time (``False``: the watchdog has taken over)."""
+        self.watched = None
+        return watched.claim.acquire(blocking=False)
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(self.period)
+            watched = self.watched
+            late = watched is not None and time.monotonic() > watched.deadline
+            if late and watched.claim.acquire(blocking=False):  # type: ignore[union-attr]
+                watched.overrun()  # type: ignore[union-attr]
+
+
+class _Watched:
+    def __init__(self, deadline: float, overrun: Callable[[], None]) -> None:
+        self.deadline = deadline
+        self.overrun = overrun
+        self.claim = threading.Lock()  # taken by whichever sees the end first
 
 
 def _start_threads(count: int, jobs: queue.SimpleQueue[_Running]) -> None:

@@ -13,10 +13,8 @@ difference between this grammar and the engine's cannot make the host fetch anyt
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import warnings
-from collections import OrderedDict
 from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from urllib.parse import urljoin
@@ -83,14 +81,22 @@ def analyse(
     Refused (:class:`QueryRefused`): text the grammar does not read completely, SPARQL
     Update, ``SERVICE``, more than one query, nesting deeper than :data:`MAX_NESTING` and
     more than :data:`MAX_OPERATORS` algebra operators. ``prefixes`` are the prefixes a query
-    may use without declaring them. Answers are remembered by a digest of the text.
+    may use without declaring them. Each thread remembers its last analysis, since answering
+    a request checks its query more than once. No more are kept: for queries that vary, a
+    cache of analyses costs more than it saves (its entries keep the garbage collector busy),
+    and the answers to repeated ones are kept whole (the answer cache).
     """
-    digest = hashlib.blake2b(text.encode(), digest_size=16).digest()
-    key = (digest, base_iri, tuple(prefixes.items()) if prefixes else ())
-    known = _CACHE.get(key)
-    if known is None:
+    last = getattr(_LOCAL, "last", None)
+    if (
+        last is not None
+        and last[0] == text
+        and last[1] == base_iri
+        and (last[2] is prefixes or last[2] == prefixes)
+    ):
+        known = last[3]
+    else:
         known = read_query(text, base_iri or "", dict(prefixes or {}))
-        _CACHE.put(key, known)
+        _LOCAL.last = (text, base_iri, prefixes, known)
     if isinstance(known, QueryRefused):
         raise QueryRefused(str(known))
     return known
@@ -426,54 +432,9 @@ def _text(node: Node, source: bytes) -> str:
     return source[node.start_byte : node.end_byte].decode("utf-8")
 
 
-class _Parses:
-    """Recent analyses by digest of the text, within a budget of bytes.
-
-    Keys hold a 16-byte digest of the text, never the text; values are counted by the
-    strings they hold.
-    """
-
-    def __init__(self, budget: int) -> None:
-        self.budget = budget
-        self.size = 0
-        self._known: OrderedDict[tuple, tuple[QueryInfo | QueryRefused, int]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> QueryInfo | QueryRefused | None:
-        with self._lock:
-            known = self._known.get(key)
-            if known is None:
-                return None
-            self._known.move_to_end(key)
-            return known[0]
-
-    def put(self, key: tuple, value: QueryInfo | QueryRefused) -> None:
-        size = _ENTRY_OVERHEAD + len(key[1] or "") + _weight(value)
-        if size > self.budget // 16:
-            return  # one large entry must not push out many small ones
-        with self._lock:
-            if key in self._known:
-                return
-            self._known[key] = (value, size)
-            self.size += size
-            while self.size > self.budget:
-                _, (_, dropped) = self._known.popitem(last=False)
-                self.size -= dropped
-
-
-_ENTRY_OVERHEAD = 200  # bytes of Python objects around each remembered analysis
-
-
-def _weight(value: QueryInfo | QueryRefused) -> int:
-    if isinstance(value, QueryRefused):
-        return len(str(value))
-    return sum(len(iri) for iri in (*value.default_graphs, *value.named_graphs))
-
-
 with warnings.catch_warnings():  # the binding hands over its grammar as a pointer
     warnings.simplefilter("ignore", DeprecationWarning)
     _LANGUAGE = Language(tree_sitter_sparql.language())
 _SERVICE_PATTERN = Query(_LANGUAGE, "(service_graph_pattern) @service")
 _NAMESPACE_PATTERN = Query(_LANGUAGE, "(prefixed_name (namespace) @namespace)")
 _LOCAL = threading.local()
-_CACHE = _Parses(budget=4 * 2**20)

@@ -4,9 +4,10 @@ a process that holds the store's copy in memory, with no hop to a worker.
 The service's one process cannot serve more lookups than one core allows, and every query it
 sends to a worker crosses two processes. Front processes are forked from the store's host
 (``runtime/host.py``), so each has the copy, no network and a memory cap, as a worker does.
-They accept connections on the service's listening socket and answer the two hot paths with
-threads of their own (``runtime/threaded.py``), under the same time limit, row cap and
-query checks as the service.
+They accept connections on the service's listening socket, speak HTTP themselves
+(``front_http.py``) and answer the two hot paths with the service's own endpoints, their
+queries run by threads of their own (``runtime/threaded.py``), under the same time limit,
+row cap and query checks as the service.
 
 A connection whose request is for anything else (pages, records, the catalogue, ``/health``)
 is handed to the service itself, with the bytes read so far: the socket goes over the
@@ -25,11 +26,9 @@ import os
 import signal
 import socket
 import struct
+import threading
 import time
-import urllib.parse
-from collections.abc import Callable
 
-import httptools
 import uvicorn
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -50,16 +49,12 @@ from udsyn.runtime.fronts import (
 )
 from udsyn.runtime.threaded import ThreadedQueries
 from udsyn.store import EmbeddedStore
-from udsyn.web.http import HttpProtocol
-from udsyn.web.questions import is_question_path, question_endpoint
+from udsyn.web.front_http import AFTER_RETIREMENT, FrontConnection, Request, answers_path
+from udsyn.web.questions import question_endpoint
 from udsyn.web.sparql import sparql_endpoint
 
 _LENGTH = struct.Struct("!I")
-# Bytes a request line may take; a longer one is judged by its start: a front answers it
-# only if that start names one of its paths, and the parser then reads (or refuses) it.
-_LONGEST_REQUEST_LINE = 8192
-_AFTER_RETIREMENT = "udsyn.after_retirement"  # in a request's scope: begun after a write
-_WRITTEN_CHECK = 0.005  # seconds between looks at whether earlier answers have been written
+_BACKLOG = 2048  # connections waiting to be accepted (uvicorn's default, as the service)
 
 
 def serve_front(
@@ -77,7 +72,8 @@ def serve_front(
     threads = max(1, math.ceil(settings.query_workers / max(1, settings.front_processes)))
     stacks = threads * sandbox.WORKER_STACK // 2**20
     sandbox.limit_memory(settings.query_memory_mb * threads + stacks, beyond_current=True)
-    loop_factory = uvicorn.Config(app=None).get_loop_factory()  # uvloop, as for the service
+    # the service's logging, and its event loop (uvloop)
+    loop_factory = uvicorn.Config(app=None, log_level="info").get_loop_factory()
     with asyncio.Runner(loop_factory=loop_factory) as runner:
         runner.run(_serve(listener, channel, copy, settings, threads, access_log))
 
@@ -90,38 +86,38 @@ async def _serve(
     threads: int,
     access_log: bool,
 ) -> None:
-    front = Front(channel, patience=settings.query_timeout)
-    queries = ThreadedQueries(copy, settings, threads, runaway=front.runaway)
-    routes = _FrontRoutes(
+    front = Front(channel, patience=settings.query_timeout, access_log=access_log)
+    queries = ThreadedQueries(
+        copy, settings, threads, runaway=front.runaway, alone=lambda: front.answering == 1
+    )
+    front.app = _FrontRoutes(
         sparql_endpoint(settings, queries),
         question_endpoint(settings, queries, shipped_questions()),
     )
-    protocol = type("BoundFrontProtocol", (FrontProtocol,), {"front": front})
-    config = uvicorn.Config(
-        routes, http=protocol, ws="none", lifespan="off", log_level="info",
-        access_log=access_log,
-    )  # fmt: skip
-    config.load()
-    server = uvicorn.Server(config)
-    server.lifespan = config.lifespan_class(config)  # "off": the service has started
-    front.server = server
-    await server.startup(sockets=[listener])  # closed when the front retires
-    ticks = asyncio.create_task(server.main_loop())  # the Date header, renewed each second
+    loop = asyncio.get_running_loop()
+    # closed when the front retires (this process's copy of the socket only)
+    front.server = await loop.create_server(
+        lambda: FrontConnection(front), sock=listener, backlog=_BACKLOG
+    )
     front.listen_to_service()
     gc.freeze()  # what lives as long as the front is not walked by every full collection
     front.send(READY)
     await front.finished
-    ticks.cancel()
     os._exit(0)  # a query thread past its time limit ends with the process
 
 
 class Front:
     """The front's state: its channel to the service, its server, whether it has retired."""
 
-    def __init__(self, channel: socket.socket, patience: float) -> None:
+    def __init__(self, channel: socket.socket, patience: float, access_log: bool) -> None:
         self.channel = channel
         self.patience = patience  # seconds a retiring front waits for a slow client
-        self.server: uvicorn.Server | None = None
+        self.access_log = access_log
+        self.app: ASGIApp
+        self.server: asyncio.Server | None = None
+        self.connections: set[FrontConnection] = set()
+        self.answering = 0  # requests whose answer is under way
+        self._sending = threading.Lock()  # the channel is written from two threads
         self.retiring = False  # takes no new requests
         self.stopping = False  # and hands none over: the service is stopping
         self.finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -129,10 +125,11 @@ class Front:
     def send(self, message: bytes, fds: list[int] | None = None) -> None:
         """One message to the service (blocking; the service reads its channels as they
         turn readable)."""
-        if fds:
-            socket.send_fds(self.channel, [message], fds)
-        else:
-            self.channel.sendall(message)
+        with self._sending:
+            if fds:
+                socket.send_fds(self.channel, [message], fds)
+            else:
+                self.channel.sendall(message)
 
     def hand_over(self, connection: socket.socket, data: bytes) -> None:
         """Pass a client's connection to the service with the bytes already read from it."""
@@ -165,14 +162,28 @@ class Front:
             self.send(RUNAWAY)
             self.retire()
 
+    def give_up(self, asker: Request, refusal: bytes) -> None:
+        """From the watchdog's thread, while a query holds the event loop's thread past its
+        time limit: answer the asker with ``refusal``, pass on every connection that is
+        between requests (the asker's among them), ask for a replacement and end, which
+        stops the query. A connection in the middle of a request closes unanswered."""
+        answered = asker.write_from_elsewhere(refusal) and asker.keep_alive
+        self.send(RUNAWAY)
+        for connection in list(self.connections):
+            mine = connection is asker.connection
+            leftover = connection.leftover(asker if mine else None)
+            if leftover is not None and (answered or not mine):
+                socket_of = connection.transport.get_extra_info("socket")
+                self.hand_over(socket_of, leftover)
+        os._exit(0)
+
     def stop(self) -> None:
         """The service stops: take no new connections, finish the answers in progress,
         close every connection, and end."""
         assert self.server is not None
         self.retiring = self.stopping = True
-        for server in self.server.servers:
-            server.close()
-        for connection in list(self.server.server_state.connections):
+        self.server.close()
+        for connection in list(self.connections):
             connection.shutdown()  # closes it once its answer in progress is written
         self._finish_when_drained(time.monotonic() + self.patience)
 
@@ -183,18 +194,15 @@ class Front:
             return
         self.retiring = True
         assert self.server is not None
-        for server in self.server.servers:
-            server.close()
-        for connection in list(self.server.server_state.connections):
-            if isinstance(connection, FrontProtocol):
-                connection.hand_over_if_idle()
+        self.server.close()
+        for connection in list(self.connections):
+            connection.hand_over_if_idle()
         # an answer in progress may wait the time limit for a thread, run as long, and its
         # client read as long again
         self._finish_when_drained(time.monotonic() + 3 * self.patience + 1)
 
     def _finish_when_drained(self, deadline: float) -> None:
-        assert self.server is not None
-        drained = not self.server.server_state.connections
+        drained = not self.connections
         if (drained or time.monotonic() > deadline) and not self.finished.done():
             self.finished.set_result(None)
         else:
@@ -213,7 +221,7 @@ class _FrontRoutes:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"]
-        if scope[_AFTER_RETIREMENT] or not _answered_here(path):
+        if scope[AFTER_RETIREMENT] or not answers_path(path):
             message = "send this request again on a new connection\n"
             refusal = PlainTextResponse(message, 421, headers={"Connection": "close"})
             await refusal(scope, receive, send)
@@ -221,120 +229,3 @@ class _FrontRoutes:
             await self.sparql(scope, receive, send)
         else:
             await self.questions(scope, receive, send)
-
-
-def answered_here(request_line: bytes) -> bool:
-    """Whether a front answers the request that starts with ``request_line`` (its path read
-    as uvicorn reads it)."""
-    parts = request_line.split()
-    if len(parts) != 3:
-        return False
-    try:
-        raw_path = httptools.parse_url(parts[1]).path or b""
-        path = raw_path.decode("ascii")
-    except (httptools.HttpParserInvalidURLError, UnicodeDecodeError):
-        return False
-    if "%" in path:
-        path = urllib.parse.unquote(path)
-    return _answered_here(path)
-
-
-def _answered_here(path: str) -> bool:
-    return path == "/sparql" or is_question_path(path)
-
-
-class FrontProtocol(HttpProtocol):
-    """The service's HTTP protocol, with the hand-over: each request is looked at before the
-    parser reads it, and one a front does not answer goes to the service with its
-    connection, once the answers before it have been written."""
-
-    front: Front  # set on a subclass made for each front process
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        self._unread = bytearray()  # the start of a request not yet given to the parser
-        self._in_request = False  # the parser is inside a request
-        self._to_hand_over: bytearray | None = None  # set once the connection is to go
-        self._handing_over = False  # waiting for earlier answers to be written
-        self._handed_over = False
-        self._waited = 0.0  # seconds spent waiting for earlier answers to be written
-        super().connection_made(transport)
-
-    def data_received(self, data: bytes) -> None:
-        if self._handed_over:
-            return
-        if self._in_request:
-            super().data_received(data)
-            return
-        if self._to_hand_over is not None:
-            self._to_hand_over += data
-            return
-        self._unset_keepalive_if_required()  # a request has begun to arrive
-        self._unread += data
-        line_end = self._unread.find(b"\n", 0, _LONGEST_REQUEST_LINE)
-        if line_end < 0 and len(self._unread) < _LONGEST_REQUEST_LINE:
-            return  # the request line is not all here yet
-        unread, self._unread = bytes(self._unread), bytearray()
-        request_line = unread.lstrip(b"\r\n").split(b"\n", 1)[0]
-        if not self.front.retiring and answered_here(request_line):
-            super().data_received(unread)
-        else:
-            self._to_hand_over = bytearray(unread)
-            self.hand_over_if_idle()
-
-    def on_message_begin(self) -> None:
-        super().on_message_begin()
-        self._in_request = True
-        # a request the parser begins after a write must not be answered from this copy
-        self.scope[_AFTER_RETIREMENT] = self.front.retiring  # type: ignore[literal-required]
-
-    def on_message_complete(self) -> None:
-        self._in_request = False
-        super().on_message_complete()
-        if self._to_hand_over is not None:  # answered before its body ended (a 413, say)
-            self.loop.call_soon(self.hand_over_if_idle)  # once the parser has returned
-
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        if self._to_hand_over is not None or self.front.retiring:
-            self.hand_over_if_idle()
-
-    def hand_over_if_idle(self) -> None:
-        """Hand the connection over now if nothing is being read or answered on it, else
-        once that is done; meanwhile nothing more is read from it."""
-        if self._handed_over or self.transport.is_closing() or self.front.stopping:
-            return
-        if self._to_hand_over is None:
-            self._to_hand_over, self._unread = self._unread, bytearray()
-        self._unset_keepalive_if_required()  # the service times it from now on
-        if not self._in_request:
-            self.transport.pause_reading()
-        if self._idle() and not self._handing_over:
-            self._handing_over = True
-            self._hand_over_when_written()
-
-    def _idle(self) -> bool:
-        answering = self.cycle is not None and not self.cycle.response_complete
-        return not (self._in_request or answering or self.pipeline)
-
-    def _hand_over_when_written(self) -> None:
-        """Once every byte of the answers before is on its way, pass the connection on; a
-        client that reads none of them for the time limit loses the connection."""
-        if self._handed_over or self.transport.is_closing() or self.front.stopping:
-            return  # closed meanwhile: its descriptor may already be another connection's
-        flush: Callable[[], None] | None = getattr(self.transport, "flush", None)
-        if flush is not None:
-            flush()
-        if self.transport.get_write_buffer_size():
-            if self._waited > self.front.patience:
-                self.transport.abort()
-                return
-            self._waited += _WRITTEN_CHECK
-            self.loop.call_later(_WRITTEN_CHECK, self._hand_over_when_written)
-            return
-        assert self._to_hand_over is not None
-        self._handed_over = True
-        connection = self.transport.get_extra_info("socket")
-        try:
-            self.front.hand_over(connection, bytes(self._to_hand_over))
-        finally:
-            self.transport.abort()  # this process's hold only: the service has the socket
