@@ -29,6 +29,7 @@ from udsyn.runtime.fronts import PROCESS_NAME as FRONT_PROCESS
 from udsyn.runtime.pool import QueryTimeout, ServiceBusy
 from udsyn.runtime.threaded import ThreadedQueries
 from udsyn.runtime.worker import Job
+from udsyn.sparql.grammar import MAX_NESTING
 from udsyn.store import EmbeddedStore
 
 from .conftest import RunningService, start_service, stop_service
@@ -228,6 +229,25 @@ def test_a_query_asked_alone_runs_on_the_fronts_own_thread(served: RunningServic
     main_thread = used.pop(answered_by)
     assert main_thread >= 10, used  # at least 0.1 s
     assert sum(used.values()) < main_thread / 4, (main_thread, used)
+
+
+def test_the_deepest_query_the_parse_lets_through_is_answered_on_a_fronts_own_thread(
+    served: RunningService,
+) -> None:
+    """The engine recurses over a query's algebra; the event loop's thread has the
+    process's own stack, not a query thread's 64 MiB, and must take the deepest query the
+    parse lets through."""
+
+    def nested(levels: int) -> str:
+        return "SELECT * WHERE " + "{ ?s ?p ?o " * levels + "}" * levels + " LIMIT 1"
+
+    with httpx.Client(timeout=30) as client:
+        answer = client.get(f"{served.url}/sparql", params={"query": nested(MAX_NESTING)},
+                            headers={"Accept": "application/sparql-results+json"})  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        assert len(answer.json()["results"]["bindings"]) == 1
+        too_deep = client.get(f"{served.url}/sparql", params={"query": nested(MAX_NESTING + 1)})
+        assert too_deep.status_code == 400 and "nests more than" in too_deep.text
 
 
 def test_a_download_is_streamed_by_a_front_as_the_service_streams_it(
