@@ -91,7 +91,7 @@ class ThreadedQueries:
                 running.withdraw()
                 raise
             took = running.took
-        if key is not None:
+        if key is not None:  # by CPU time: under load, a cheap query's wall time is waiting
             self._cache.put(key, result, took)
         return result
 
@@ -102,13 +102,14 @@ class ThreadedQueries:
         gives up for the process, which then never returns from here."""
         if self._watchdog is None:
             self._watchdog = _Watchdog(min(_WATCH_EVERY, limit / 10))
-        began = time.monotonic()
-        watched = self._watchdog.watch(began + limit, lambda: give_up(_overran(limit)))
+        cpu = time.thread_time()
+        deadline = time.monotonic() + limit
+        watched = self._watchdog.watch(deadline, lambda: give_up(_overran(limit)))
         outcome = answer(self.store, job, _NoStream())
         if not self._watchdog.release(watched):
             while True:  # the watchdog has answered the asker and is ending the process
                 time.sleep(60)
-        return outcome, time.monotonic() - began
+        return outcome, time.thread_time() - cpu
 
     async def stream(self, job: Job, timeout: float | None = None) -> AsyncIterator[bytes]:
         """The answer in chunks as the thread writes them; the thread waits while
@@ -256,17 +257,18 @@ class _Running:
         self.claim = threading.Lock()  # taken by the thread that runs it, or by its refusal
         self.began = 0.0
         self.held_since = 0.0  # when the thread began to wait for a slow reader (0: not)
-        self.took = 0.0  # seconds the thread spent on it
+        self.took = 0.0  # seconds of CPU the thread spent on it
         self.ended = False
         self.deadline: asyncio.TimerHandle
 
     def run(self) -> None:
         """In a query thread: do the work, then hand the answer to the event loop."""
         self.began = time.monotonic()
+        cpu = time.thread_time()
         try:
             outcome = self.work(self)  # answer() answers whatever happens; it never raises
         finally:
-            self.took = time.monotonic() - self.began
+            self.took = time.thread_time() - cpu
             self.ended = True
         with contextlib.suppress(RuntimeError):  # the loop has closed: no one is waiting
             self.loop.call_soon_threadsafe(self._settle, outcome)
