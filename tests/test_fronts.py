@@ -178,7 +178,8 @@ def exchange(service: RunningService, data: bytes, pause_after: bytes = b"") -> 
 
 def test_a_front_speaks_http_as_clients_expect(served: RunningService) -> None:
     """The front's own HTTP/1.1: persistent connections, chunked bodies, 100-continue, HEAD
-    without a body, Connection: close, and a clear 400 for what is not HTTP."""
+    without a body, Connection: close, a clear 400 for what is not HTTP, an upgrade asked
+    for and not taken, and 431 for endless headers."""
     ask_query = b"ASK { ?s ?p ?o }"
     first = b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: h\r\nAccept: text/csv\r\n\r\n"
     chunked = (
@@ -203,6 +204,13 @@ def test_a_front_speaks_http_as_clients_expect(served: RunningService) -> None:
 
     broken = exchange(served, b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost h\r\n\r\n")
     assert broken.startswith(b"HTTP/1.1 400") and b"invalid HTTP request" in broken, broken
+
+    upgrade = b"Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMA\r\n"
+    asked = exchange(served, first.replace(b"\r\n\r\n", b"\r\n" + upgrade + b"\r\n"))
+    assert asked.startswith(b"HTTP/1.1 200 OK") and b"connection: close" in asked, asked
+
+    endless = b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: h\r\nX-Long: " + b"x" * 100_000
+    assert exchange(served, endless + b"\r\n\r\n").startswith(b"HTTP/1.1 431"), "head too long"
 
 
 def thread_cpu(pid: int) -> dict[int, int]:

@@ -37,7 +37,10 @@ STOP = b"S"
 MESSAGE = 1 << 15  # bytes of a handed-over connection's data in one message
 _LENGTH = struct.Struct("!I")
 _START_TIMEOUT = 60.0
-_RETIRE_TIMEOUT = 5.0  # a front that does not confirm its retirement by then is killed
+# A front confirms its retirement once its event loop is free, which a query on the loop's
+# own thread may hold for the time limit; one that has not confirmed by this much later is
+# killed.
+_RETIRE_MARGIN = 5.0
 _STOP_MARGIN = 5.0  # beyond the time limit, how long a stopping service waits for its fronts
 
 # Takes in a client's connection handed over by a front, with the bytes already read from it.
@@ -184,7 +187,7 @@ class FrontProcesses:
         front.retiring = True
         try:
             front.channel.send(RETIRE)
-            async with asyncio.timeout(_RETIRE_TIMEOUT):
+            async with asyncio.timeout(self.settings.query_timeout + _RETIRE_MARGIN):
                 await front.retired
         except (OSError, TimeoutError, EOFError):
             self._forget(front)  # gone, or not listening: stopped, so it answers nothing

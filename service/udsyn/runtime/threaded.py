@@ -5,9 +5,10 @@ was forked from the store's host, so it holds the copy, has no network and its m
 capped, as a worker is. pyoxigraph lets go of the interpreter while it evaluates, so the
 event loop goes on serving while threads run queries.
 
-A query the front is answering alone (no other request in progress, no query in a thread)
-runs on the event loop's own thread: nothing else waits, and a hop to a thread and back
-cost a lookup about as much as its query. A watchdog thread keeps its time.
+A query the front is answering alone (its only connection, no other request in progress,
+no query in a thread) runs on the event loop's own thread: nothing else waits, and a hop to
+a thread and back cost a lookup about as much as its query. A watchdog thread keeps its
+time.
 
 The time limits are the worker pool's: a job may wait that long for a thread
 (:class:`ServiceBusy` past it), then run that long (:class:`QueryTimeout`); a download's

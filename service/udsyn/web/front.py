@@ -87,9 +87,7 @@ async def _serve(
     access_log: bool,
 ) -> None:
     front = Front(channel, patience=settings.query_timeout, access_log=access_log)
-    queries = ThreadedQueries(
-        copy, settings, threads, runaway=front.runaway, alone=lambda: front.answering == 1
-    )
+    queries = ThreadedQueries(copy, settings, threads, runaway=front.runaway, alone=front.alone)
     front.app = _FrontRoutes(
         sparql_endpoint(settings, queries),
         question_endpoint(settings, queries, shipped_questions()),
@@ -156,6 +154,15 @@ class Front:
         elif message.startswith(STOP):
             self.stop()
 
+    def answered(self, _task: asyncio.Task[None]) -> None:
+        """A request's answer has ended (or its task was cancelled)."""
+        self.answering -= 1
+
+    def alone(self) -> bool:
+        """Whether the request being answered is the front's only business: its only
+        connection, and nothing else being answered on it."""
+        return self.answering == 1 and len(self.connections) == 1
+
     def runaway(self) -> None:
         """A query thread outlived its time limit: retire, and ask for a replacement."""
         if not self.retiring:
@@ -167,15 +174,17 @@ class Front:
         time limit: answer the asker with ``refusal``, pass on every connection that is
         between requests (the asker's among them), ask for a replacement and end, which
         stops the query. A connection in the middle of a request closes unanswered."""
-        answered = asker.write_from_elsewhere(refusal) and asker.keep_alive
-        self.send(RUNAWAY)
-        for connection in list(self.connections):
-            mine = connection is asker.connection
-            leftover = connection.leftover(asker if mine else None)
-            if leftover is not None and (answered or not mine):
-                socket_of = connection.transport.get_extra_info("socket")
-                self.hand_over(socket_of, leftover)
-        os._exit(0)
+        try:
+            answered = asker.write_from_elsewhere(refusal) and asker.keep_alive
+            self.send(RUNAWAY)
+            for connection in list(self.connections):
+                mine = connection is asker.connection
+                leftover = connection.leftover(asker if mine else None)
+                if leftover is not None and (answered or not mine):
+                    socket_of = connection.transport.get_extra_info("socket")
+                    self.hand_over(socket_of, leftover)
+        finally:  # whatever failed above, the query must stop
+            os._exit(0)
 
     def stop(self) -> None:
         """The service stops: take no new connections, finish the answers in progress,

@@ -82,6 +82,8 @@ class FrontConnection(asyncio.Protocol):
         self._url = b""
         self._headers: list[tuple[bytes, bytes]] = []
         self._head_size = 0
+        self._in_head = False  # the parser is reading a request line and headers
+        self._upgraded = False
         self._unread = bytearray()  # the start of a request not yet given to the parser
         self._in_request = False  # the parser is inside a request
         self._to_hand_over: bytearray | None = None  # set once the connection is to go
@@ -143,12 +145,25 @@ class FrontConnection(asyncio.Protocol):
             self.hand_over_if_idle()
 
     def _feed(self, data: bytes) -> None:
+        if self._upgraded:
+            return  # after a request that asked to upgrade, whose answer closes the connection
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
-            self._refuse(400, "this endpoint does not upgrade connections")
+            if not self.requests:
+                self._refuse(400, "invalid HTTP request")
+                return
+            # answered as plain HTTP/1.1 (the upgrade is not taken), then the connection
+            # closes: what follows the request is in the protocol it asked for
+            self._upgraded = True
+            self.requests[-1].keep_alive = False
         except httptools.HttpParserError:
-            self._refuse(400, "invalid HTTP request")
+            self._refuse(431 if self._head_size > _LONGEST_HEAD else 400, "invalid HTTP request")
+            return
+        if self._in_head:  # counted as fed: the parser holds an unfinished header itself
+            self._head_size += len(data)
+            if self._head_size > _LONGEST_HEAD:
+                self._refuse(431, "the request's headers are too long")
 
     def _refuse(self, status: int, message: str) -> None:
         """Answer a request the connection cannot read with ``status`` and close (only close
@@ -161,11 +176,15 @@ class FrontConnection(asyncio.Protocol):
 
     def on_message_begin(self) -> None:
         self._in_request = True
+        self._in_head = True
         self._url = b""
         self._headers = []
         self._head_size = 0
 
     def on_url(self, url: bytes) -> None:
+        self._head_size += len(url)
+        if self._head_size > _LONGEST_HEAD:
+            raise httptools.HttpParserError("the request line is too long")
         self._url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
@@ -175,6 +194,7 @@ class FrontConnection(asyncio.Protocol):
         self._headers.append((name.lower(), value))
 
     def on_headers_complete(self) -> None:
+        self._in_head = False
         parsed = httptools.parse_url(self._url)
         raw_path = parsed.path or b"/"
         path = raw_path.decode("ascii")
@@ -225,7 +245,6 @@ class FrontConnection(asyncio.Protocol):
         """A request's application has ended: the next request's turn, or the connection's
         end, hand-over or idle wait."""
         self.requests.popleft()
-        self.front.answering -= 1
         if access_log.isEnabledFor(logging.INFO) and self.front.access_log:
             _log_access(request)
         if self.transport.is_closing():
@@ -242,10 +261,12 @@ class FrontConnection(asyncio.Protocol):
 
     def update_reading(self) -> None:
         """Read while nothing waits: no complete request behind the one being answered, no
-        body read far ahead of its application, no hand-over under way."""
+        body read far ahead of its application, no hand-over under way (but for the rest of
+        a request being read)."""
         waiting = len(self.requests) > 1 and not self._in_request
         ahead = self._parsing is not None and len(self._parsing.body) > _BODY_AHEAD
-        reading = not (waiting or ahead or self._to_hand_over is not None)
+        handing_over = self._to_hand_over is not None and not self._in_request
+        reading = not (waiting or ahead or handing_over)
         if reading != self._reading and not self.transport.is_closing():
             self._reading = reading
             if reading:
@@ -352,8 +373,10 @@ class Request:
         self.complete = False  # the answer is written
 
     def start(self) -> None:
-        self.connection.front.answering += 1
+        front = self.connection.front
+        front.answering += 1
         self.task = self.connection.loop.create_task(self._run())
+        self.task.add_done_callback(front.answered)  # even if cancelled before it began
 
     def give_up(self, error: Exception) -> None:
         """From another thread, while the event loop's thread is held by this request's
@@ -366,13 +389,19 @@ class Request:
     def write_from_elsewhere(self, data: bytes, patience: float = 1.0) -> bool:
         """Write ``data`` to the client's socket from another thread (the transport is not
         touched: its thread is held); whether it was all written within ``patience`` s."""
-        descriptor = self.connection.transport.get_extra_info("socket").fileno()
+        transport = self.connection.transport
+        if transport.is_closing() or transport.get_write_buffer_size():
+            return False  # it would come between the bytes of an earlier answer
+        descriptor = transport.get_extra_info("socket").fileno()
+        writable = select.poll()
+        writable.register(descriptor, select.POLLOUT)
         deadline = time.monotonic() + patience
         while data:
             try:
                 data = data[os.write(descriptor, data) :]
             except BlockingIOError:
-                if not select.select([], [descriptor], [], deadline - time.monotonic())[1]:
+                wait = max(0.0, deadline - time.monotonic())
+                if not writable.poll(wait * 1000):
                     return False
             except OSError:
                 return False
@@ -403,7 +432,8 @@ class Request:
         """The body as it arrives; once it has all been given, the client's going away."""
         if self.expects_continue and not self.started:
             self.expects_continue = False
-            self.connection.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            if not self.connection.transport.is_closing():
+                self.connection.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         while not self.disconnected and (
             self.given_all or not (self.body or self.body_done)
         ):  # fmt: skip
