@@ -16,6 +16,7 @@ from udsyn.runtime.pool import QueryTimeout, QueryTooLarge, ServiceBusy
 from udsyn.store import QueryFailed, StoreError, StoreUnavailable
 
 log = logging.getLogger("udsyn")
+FAILED = "the service failed; it has been logged"  # the answer to what no handler expected
 Handler = Callable[[Request], Awaitable[Response]]
 
 
@@ -87,7 +88,7 @@ async def answer_lean(
         known = error_response(error)
         if known is None:
             log.exception("%s %s failed", request.method, request.url.path)
-            known = PlainTextResponse("the service failed; it has been logged\n", 500)
+            known = PlainTextResponse(FAILED + "\n", 500)
         response = known
     await response(scope, receive, send)
 

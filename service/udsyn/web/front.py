@@ -154,7 +154,7 @@ class Front:
         elif message.startswith(STOP):
             self.stop()
 
-    def answered(self, _task: asyncio.Task[None]) -> None:
+    def answer_ended(self, _task: asyncio.Task[None]) -> None:
         """A request's answer has ended (or its task was cancelled)."""
         self.answering -= 1
 

@@ -30,7 +30,7 @@ import httptools
 from starlette.types import Message
 
 from udsyn.runtime.threaded import GIVE_UP
-from udsyn.web.errors import error_response
+from udsyn.web.errors import FAILED, error_response, log
 from udsyn.web.questions import is_question_path
 
 if TYPE_CHECKING:
@@ -60,13 +60,16 @@ def answered_here(request_line: bytes) -> bool:
     if len(parts) != 3:
         return False
     try:
-        raw_path = httptools.parse_url(parts[1]).path or b""
-        path = raw_path.decode("ascii")
+        path = _path_of(httptools.parse_url(parts[1]).path or b"")
     except (httptools.HttpParserInvalidURLError, UnicodeDecodeError):
         return False
-    if "%" in path:
-        path = urllib.parse.unquote(path)
     return answers_path(path)
+
+
+def _path_of(raw_path: bytes) -> str:
+    """A request's path as the scope holds it: percent escapes undone."""
+    path = raw_path.decode("ascii")
+    return urllib.parse.unquote(path) if "%" in path else path
 
 
 class FrontConnection(asyncio.Protocol):
@@ -197,9 +200,6 @@ class FrontConnection(asyncio.Protocol):
         self._in_head = False
         parsed = httptools.parse_url(self._url)
         raw_path = parsed.path or b"/"
-        path = raw_path.decode("ascii")
-        if "%" in path:
-            path = urllib.parse.unquote(path)
         scope = {
             "type": "http",
             "asgi": {"version": "3.0", "spec_version": "2.3"},
@@ -209,7 +209,7 @@ class FrontConnection(asyncio.Protocol):
             "scheme": "http",
             "method": self.parser.get_method().decode("ascii"),
             "root_path": "",
-            "path": path,
+            "path": _path_of(raw_path),
             "raw_path": raw_path,
             "query_string": parsed.query or b"",
             "headers": self._headers,
@@ -376,7 +376,7 @@ class Request:
         front = self.connection.front
         front.answering += 1
         self.task = self.connection.loop.create_task(self._run())
-        self.task.add_done_callback(front.answered)  # even if cancelled before it began
+        self.task.add_done_callback(front.answer_ended)  # even if cancelled before it began
 
     def give_up(self, error: Exception) -> None:
         """From another thread, while the event loop's thread is held by this request's
@@ -418,13 +418,11 @@ class Request:
         except asyncio.CancelledError:
             pass  # the client has gone
         except Exception:  # the routes answer their own errors: this is a bug
-            logging.getLogger("udsyn").exception(
-                "%s %s failed", self.scope["method"], self.scope["path"]
-            )
+            log.exception("%s %s failed", self.scope["method"], self.scope["path"])
         transport = self.connection.transport
         if not self.complete and not transport.is_closing():
             if not self.started:
-                transport.write(plain_answer(500, "the service failed; it has been logged"))
+                transport.write(plain_answer(500, FAILED))
             transport.close()  # a cut answer must not pass for a whole one
         self.connection.answered(self)
 
